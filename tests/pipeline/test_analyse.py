@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from cache import open_store
+from geometry import twonn
+from geometry.suite import SuiteSettings
+from lm import PromptError, extract, load_model, resolve_model
+from pipeline import MIN_TOKENS, Request, analyse
+
+TEXT = ("Beautiful is better than ugly. Explicit is better than implicit. Simple is better than complex. "
+        "The quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun.")
+
+
+@pytest.fixture
+def request_for(tiny_model_dir):
+    def make(**changes):
+        return Request(model=str(tiny_model_dir), prompt=changes.pop("prompt", TEXT), **changes)
+    return make
+
+
+def test_second_call_is_served_from_the_store_with_identical_values(request_for):
+    store = open_store(":memory:")
+    steps = []
+    first = analyse(request_for(), store=store, progress=lambda fraction, message: steps.append(message))
+    assert not first.from_cache and any("layer" in step for step in steps)
+    second = analyse(request_for(), store=store, loader=lambda *a: pytest.fail("model must not load"))
+    assert second.from_cache and second.key == first.key
+    for name in ("twonn_linear", "twonn_mle", "gride", "gride_error", "losses", "token_ids"):
+        np.testing.assert_array_equal(getattr(second.analysis, name), getattr(first.analysis, name))
+    assert second.analysis.tokens == first.analysis.tokens
+
+
+def test_values_equal_the_estimators_on_the_raw_hidden_states(request_for, tiny_model_dir):
+    outcome = analyse(request_for(), store=None)
+    loaded = load_model(resolve_model(str(tiny_model_dir)))
+    hidden = extract(loaded, text=TEXT).hidden_states
+    analysis = outcome.analysis
+    assert analysis.layers.tolist() == list(range(1, hidden.shape[0]))
+    for layer in (1, hidden.shape[0] - 1):
+        assert analysis.twonn_linear[layer - 1] == pytest.approx(twonn(hidden[layer]).id, rel=1e-9)
+        assert analysis.twonn_mle[layer - 1] == pytest.approx(twonn(hidden[layer], method="mle").id, rel=1e-9)
+    assert analysis.gride.shape == (analysis.layers.size, analysis.range_scalings.size)
+
+
+def test_every_setting_is_part_of_the_key(request_for):
+    store = open_store(":memory:")
+    base = analyse(request_for(), store=store).key
+    assert analyse(request_for(prompt=TEXT + " More."), store=store).key != base
+    assert analyse(request_for(settings=SuiteSettings(twonn_fraction=0.8)), store=store).key != base
+    assert analyse(request_for(add_special_tokens=True), store=store).key != base
+    assert store.count() == 4
+
+
+def test_too_short_prompt_says_how_many_tokens_are_needed(request_for):
+    with pytest.raises(PromptError, match=f"at least {MIN_TOKENS}"):
+        analyse(request_for(prompt="Hi there"), store=None)
+
+
+def test_truncation_is_reported(request_for):
+    outcome = analyse(request_for(max_tokens=20), store=None)
+    assert outcome.analysis.n_tokens == 20 and outcome.analysis.truncated
+    assert any("only the first 20" in note for note in outcome.analysis.notes)
+
+
+def test_duplicate_points_are_removed_counted_and_reported(request_for, monkeypatch):
+    import dataclasses
+
+    import pipeline.runner as module
+
+    real_extract = module.extract
+
+    def extract_with_a_repeated_state(*args, **kwargs):
+        run = real_extract(*args, **kwargs)
+        hidden = run.hidden_states.copy()
+        hidden[:, 5] = hidden[:, 4]  # token 5 identical to token 4 at every layer
+        return dataclasses.replace(run, hidden_states=hidden)
+
+    monkeypatch.setattr(module, "extract", extract_with_a_repeated_state)
+    analysis = analyse(request_for(), store=None).analysis
+    assert analysis.n_duplicates.tolist() == [1] * analysis.layers.size
+    assert analysis.n_points.tolist() == [analysis.n_tokens - 1] * analysis.layers.size
+    assert any("duplicate" in note for note in analysis.notes)
+
+
+def test_non_finite_hidden_states_are_dropped_and_reported(request_for, monkeypatch):
+    import dataclasses
+
+    import pipeline.runner as module
+
+    real_extract = module.extract
+
+    def extract_with_overflow(*args, **kwargs):
+        run = real_extract(*args, **kwargs)
+        hidden = run.hidden_states.copy()
+        hidden[3, 2, 0] = np.inf
+        return dataclasses.replace(run, hidden_states=hidden)
+
+    monkeypatch.setattr(module, "extract", extract_with_overflow)
+    analysis = analyse(request_for(), store=None).analysis
+    assert np.isfinite(analysis.twonn_linear).all()
+    assert analysis.n_points.max() == analysis.n_tokens - 1
+    assert any("NaN/inf" in note for note in analysis.notes)

@@ -1,0 +1,80 @@
+"""Get the outcome the sidebar asks for: from the session, the cache, or a run with progress.
+
+Every failure the user can cause ends here as a message on the page, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import streamlit as st
+
+from cache import StoreError, spec_key
+from geometry.errors import GeometryError
+from lm import LMError
+from pipeline import Outcome, Request, analyse, build_spec
+from pipeline.runner import cached
+from ui.resources import current_store_path, loaded_model, store_handle
+
+log = logging.getLogger(__name__)
+
+
+def _remember(outcome: Outcome) -> Outcome:
+    st.session_state.setdefault("outcomes", {})[outcome.key] = outcome
+    return outcome
+
+
+def _run_with_progress(request: Request, store) -> Outcome:
+    with st.status("Analysing the prompt…", expanded=True) as status:
+        bar = st.progress(0.0)
+        step = st.empty()
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0))
+            step.write(message)
+
+        outcome = analyse(request, store=store, loader=loaded_model, progress=progress)
+        label = ("Loaded from the cache" if outcome.from_cache else "Analysed") + f" in {outcome.seconds:.2f} s"
+        status.update(label=label, state="complete", expanded=False)
+    return outcome
+
+
+def current_outcome(request: Request, *, run: bool) -> Outcome | None:
+    """The outcome for ``request``, or None (after telling the user why) if there is none yet."""
+    handle = store_handle(current_store_path())
+    if handle.notice:
+        st.warning(handle.notice)
+    try:
+        _, spec = build_spec(request)
+        key = spec_key(spec)
+        remembered = st.session_state.get("outcomes", {}).get(key)
+        if remembered is not None and not run:
+            return remembered
+        if not run:
+            started = time.perf_counter()
+            hit = cached(handle.store, key)
+            if hit is None:
+                st.info("Choose a model and a prompt in the sidebar, then press **Run**.")
+                return None
+            return _remember(Outcome(key=key, spec=spec, analysis=hit, from_cache=True,
+                                     seconds=time.perf_counter() - started))
+        return _remember(_run_with_progress(request, handle.store))
+    except LMError as error:
+        st.error(str(error))
+    except (GeometryError, StoreError) as error:
+        st.error(f"The analysis could not be completed: {error}")
+    except Exception as error:  # last resort: a message, not a traceback; the log keeps the details
+        log.exception("analysis failed")
+        st.error(f"Something went wrong while analysing this prompt ({type(error).__name__}: {error}). "
+                 "Nothing stored was lost; try another prompt or model.")
+    return None
+
+
+def provenance(outcome: Outcome) -> str:
+    """One line saying where the result came from and how long it took."""
+    analysis = outcome.analysis
+    if outcome.from_cache:
+        return (f"Served from the DuckDB cache in {outcome.seconds:.3f} s without running the model "
+                f"(computing it took {analysis.compute_seconds:.1f} s).")
+    return f"Computed in {outcome.seconds:.1f} s and saved to the cache."

@@ -1,0 +1,68 @@
+"""The sidebar shared by every page: model, prompt, options and the Run button.
+
+Values live under permanent session-state keys so they survive page switches (Streamlit drops
+the state of widgets that a page does not draw; re-assigning the keys each run keeps them).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lm import BUNDLED_MODELS, DEFAULT_MODEL, DTYPES
+from pipeline import Request
+from pipeline.spec import DEFAULT_MAX_TOKENS
+from prompts import default_prompt
+from ui.resources import current_store_path
+
+OTHER = "Other: Hugging Face id, model folder or .gguf path"
+DEFAULTS = {
+    "model_choice": DEFAULT_MODEL,
+    "model_text": "",
+    "trust_remote_code": False,
+    "dtype": "float32",
+    "max_tokens": DEFAULT_MAX_TOKENS,
+    "add_special_tokens": False,
+}
+
+
+def _keep_state() -> None:
+    for key, value in DEFAULTS.items():
+        st.session_state[key] = st.session_state.get(key, value)
+    st.session_state["prompt"] = st.session_state.get("prompt", default_prompt())
+    st.session_state["store_path"] = st.session_state.get("store_path", current_store_path())
+
+
+def _model_text() -> str:
+    if st.session_state["model_choice"] == OTHER:
+        return st.session_state["model_text"].strip()
+    return st.session_state["model_choice"]
+
+
+def render_sidebar() -> tuple[Request, bool]:
+    """Draw the sidebar; return the request it describes and whether Run was pressed."""
+    _keep_state()
+    with st.sidebar:
+        st.selectbox("Model", [*BUNDLED_MODELS, OTHER], key="model_choice",
+                     help="The bundled model works offline. Other models must already be on this machine.")
+        if st.session_state["model_choice"] == OTHER:
+            st.text_input("Model id or path", key="model_text", placeholder="org/name, /path/to/folder or file.gguf")
+            st.checkbox("Trust remote code for this model", key="trust_remote_code",
+                        help="Runs Python code shipped with the model. Only for models you trust.")
+        st.text_area("Prompt", key="prompt", height=220)
+        run = st.button("Run", type="primary", use_container_width=True)
+        with st.expander("Options"):
+            st.selectbox("Precision", DTYPES, key="dtype")
+            st.number_input("Max tokens", min_value=16, max_value=8192, step=64, key="max_tokens",
+                            help="Longer prompts are truncated to this many tokens (and to the model's context).")
+            st.checkbox("Add special tokens (BOS)", key="add_special_tokens",
+                        help="Off by default, as in the reference code: the cloud holds only the prompt's tokens.")
+            st.text_input("Cache file", key="store_path", help="DuckDB file where results are kept across sessions.")
+    request = Request(
+        model=_model_text(),
+        prompt=st.session_state["prompt"],
+        dtype=st.session_state["dtype"],
+        add_special_tokens=st.session_state["add_special_tokens"],
+        max_tokens=int(st.session_state["max_tokens"]),
+        trust_remote_code=bool(st.session_state["trust_remote_code"]) and st.session_state["model_choice"] == OTHER,
+    )
+    return request, run
