@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -67,12 +68,18 @@ class ResultStore:
     def close(self) -> None:
         self.connection.close()
 
+    def _query(self, sql: str, params=(), *, one: bool = False):
+        """Run one read query on its own cursor (thread-safe) and close the cursor."""
+        with self.connection.cursor() as cursor:
+            result = cursor.execute(sql, list(params))
+            return result.fetchone() if one else result.fetchall()
+
     def schema_version(self) -> int:
-        row = self.connection.cursor().execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        row = self._query("SELECT value FROM meta WHERE name = 'schema_version'", one=True)
         return int(row[0]) if row else 0
 
     def has(self, key: str) -> bool:
-        return self.connection.cursor().execute("SELECT 1 FROM results WHERE key = ?", [key]).fetchone() is not None
+        return self._query("SELECT 1 FROM results WHERE key = ?", [key], one=True) is not None
 
     def get(self, key: str) -> StoredResult | None:
         try:
@@ -81,12 +88,11 @@ class ResultStore:
             raise StoreError(f"reading {self.path} failed: {error}") from error
 
     def _get(self, key: str) -> StoredResult | None:
-        cursor = self.connection.cursor()
-        row = cursor.execute("SELECT kind, spec, meta, seconds, created FROM results WHERE key = ?", [key]).fetchone()
+        row = self._query("SELECT kind, spec, meta, seconds, created FROM results WHERE key = ?", [key], one=True)
         if row is None:
             return None
-        arrays = {name: bytes_to_array(data) for name, data in cursor.execute(
-            "SELECT name, data FROM arrays WHERE key = ?", [key]).fetchall()}
+        arrays = {name: bytes_to_array(data)
+                  for name, data in self._query("SELECT name, data FROM arrays WHERE key = ?", [key])}
         kind, spec, meta, seconds, created = row
         return StoredResult(key=key, kind=kind, spec=json.loads(spec), meta=json.loads(meta), arrays=arrays,
                             seconds=float(seconds), created=created)
@@ -118,7 +124,11 @@ class ResultStore:
                 raise StoreError(f"writing to {self.path} failed: {error}") from error
 
     def _write(self, key, kind, spec, meta, arrays, long_rows, seconds) -> None:
-        cursor = self.connection.cursor()
+        with self.connection.cursor() as cursor:
+            self._write_in(cursor, key, kind, spec, meta, arrays, long_rows, seconds)
+
+    @staticmethod
+    def _write_in(cursor, key, kind, spec, meta, arrays, long_rows, seconds) -> None:
         cursor.execute("BEGIN TRANSACTION")
         try:
             for table in ("results", "arrays", "layer_values"):
@@ -137,14 +147,23 @@ class ResultStore:
             cursor.execute("ROLLBACK")
             raise
 
+    def lookup_meta(self, *, kind: str, spec_field: str, prefix: str, meta_field: str):
+        """``meta[meta_field]`` of the newest result whose ``spec[spec_field]`` starts with ``prefix``."""
+        row = self._query(
+            "SELECT json_extract(meta, ?) FROM results WHERE kind = ? AND starts_with(json_extract_string(spec, ?), ?) "
+            "ORDER BY created DESC LIMIT 1",
+            [f"$.{meta_field}", kind, f"$.{spec_field}", prefix], one=True,
+        )
+        return None if row is None else json.loads(row[0])
+
     def keys(self, *, kind: str | None = None) -> list[str]:
         query, params = "SELECT key FROM results", []
         if kind:
             query, params = query + " WHERE kind = ?", [kind]
-        return [row[0] for row in self.connection.cursor().execute(query + " ORDER BY created", params).fetchall()]
+        return [row[0] for row in self._query(query + " ORDER BY created", params)]
 
     def count(self) -> int:
-        return int(self.connection.cursor().execute("SELECT count(*) FROM results").fetchone()[0])
+        return int(self._query("SELECT count(*) FROM results", one=True)[0])
 
 
 def _is_lock_error(error: Exception) -> bool:
@@ -195,6 +214,8 @@ def open_store(path: str | Path, *, read_only: bool = False) -> ResultStore:
         connection = _connect(path, read_only=False)
         _create_schema(connection)
     store = ResultStore(path=path, connection=connection, notices=notices)
+    # Close the connection when the store is dropped or, at the latest, when the interpreter exits.
+    weakref.finalize(store, connection.close)
     found = store.schema_version()
     if found != SCHEMA_VERSION:
         connection.close()

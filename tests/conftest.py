@@ -18,3 +18,15 @@ def isolated_store(tmp_path, monkeypatch):
     path = tmp_path / "results.duckdb"
     monkeypatch.setenv("TOKEN_GEOMETRY_CACHE", str(path))
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_streamlit_resources():
+    """Drop Streamlit's cached resources (DuckDB connections, models) before the interpreter exits."""
+    yield
+    import gc
+
+    import streamlit as st
+
+    st.cache_resource.clear()
+    gc.collect()

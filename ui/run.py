@@ -16,6 +16,7 @@ from lm import LMError
 from pipeline import Outcome, Request, analyse, build_spec
 from pipeline.runner import cached
 from ui.resources import current_store_path, loaded_model, store_handle
+from ui.url import UNCONFIRMED
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ def current_outcome(request: Request, *, run: bool) -> Outcome | None:
     handle = store_handle(current_store_path())
     if handle.notice:
         st.warning(handle.notice)
+    if st.session_state.get(UNCONFIRMED) and not run:
+        st.info("The model in the sidebar came from a link: check it, then press **Run** to load it.")
+        return None
     try:
         _, spec = build_spec(request)
         key = spec_key(spec)

@@ -13,6 +13,8 @@ from pipeline import Request
 from pipeline.spec import DEFAULT_MAX_TOKENS
 from prompts import default_prompt
 from ui.resources import current_store_path
+from ui.show import FORMAT_KEY, PRESENT_KEY, presentation_css
+from ui.url import UNCONFIRMED, read_url_once, write_url
 
 OTHER = "Other: Hugging Face id, model folder or .gguf path"
 DEFAULTS = {
@@ -30,6 +32,8 @@ def _keep_state() -> None:
         st.session_state[key] = st.session_state.get(key, value)
     st.session_state["prompt"] = st.session_state.get("prompt", default_prompt())
     st.session_state["store_path"] = st.session_state.get("store_path", current_store_path())
+    st.session_state[FORMAT_KEY] = st.session_state.get(FORMAT_KEY, "png")
+    st.session_state[PRESENT_KEY] = st.session_state.get(PRESENT_KEY, False)
 
 
 def _model_text() -> str:
@@ -48,7 +52,11 @@ def _model_changed() -> None:
 def render_sidebar() -> tuple[Request, bool]:
     """Draw the sidebar; return the request it describes and whether Run was pressed."""
     _keep_state()
+    notices = read_url_once(other_label=OTHER)
+    presentation_css()
     with st.sidebar:
+        for notice in notices:
+            st.warning(notice)
         st.selectbox("Model", [*BUNDLED_MODELS, OTHER], key="model_choice", on_change=_model_changed,
                      help="The bundled model works offline. Other models must already be on this machine.")
         if st.session_state["model_choice"] == OTHER:
@@ -64,6 +72,11 @@ def render_sidebar() -> tuple[Request, bool]:
             st.checkbox("Add special tokens (BOS)", key="add_special_tokens",
                         help="Off by default, as in the reference code: the cloud holds only the prompt's tokens.")
             st.text_input("Cache file", key="store_path", help="DuckDB file where results are kept across sessions.")
+        st.radio("Figure download format", ["png", "svg"], key=FORMAT_KEY, horizontal=True,
+                 help="The camera icon above each figure saves it in this format.")
+        st.toggle("Presentation mode", key=PRESENT_KEY, help="Large fonts, one figure per screen, no sidebar.")
+    if run:
+        st.session_state[UNCONFIRMED] = False
     request = Request(
         model=_model_text(),
         prompt=st.session_state["prompt"],
@@ -72,4 +85,5 @@ def render_sidebar() -> tuple[Request, bool]:
         max_tokens=int(st.session_state["max_tokens"]),
         trust_remote_code=bool(st.session_state["trust_remote_code"]) and st.session_state["model_choice"] == OTHER,
     )
+    write_url(model=request.model, prompt=request.prompt)
     return request, run

@@ -88,3 +88,11 @@ def test_spec_key_changes_with_every_field():
 
     assert spec_key(Spec("a", 1)) == spec_key(Spec("a", 1))
     assert len({spec_key(Spec("a", 1)), spec_key(Spec("a", 2)), spec_key(Spec("b", 1))}) == 3
+
+
+def test_lookup_meta_by_spec_prefix():
+    store = open_store(":memory:")
+    store.put("a", kind="analysis", spec={"prompt_sha256": "abcdef123"}, meta={"prompt": "hello"}, arrays={})
+    store.put("b", kind="other", spec={"prompt_sha256": "abcdef999"}, meta={"prompt": "other kind"}, arrays={})
+    assert store.lookup_meta(kind="analysis", spec_field="prompt_sha256", prefix="abcdef", meta_field="prompt") == "hello"
+    assert store.lookup_meta(kind="analysis", spec_field="prompt_sha256", prefix="zzz", meta_field="prompt") is None
