@@ -1,6 +1,16 @@
-"""Entry point: page configuration and navigation only (each view lives in pages/)."""
+"""Entry point: page configuration and navigation only; each view is one thin file in views/.
+
+The folder is not called ``pages/`` on purpose: Streamlit still treats a ``pages/`` folder beside the
+entry script as a legacy multipage app when the first request of a server is for a page's URL, and
+then runs that page without this file (no navigation, no page configuration).
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="Token geometry", page_icon="🔺", layout="wide")
-st.navigation([st.Page("pages/layers.py", title="Layers", default=True)]).run()
+st.set_page_config(page_title="Token geometry", page_icon=":material/scatter_plot:", layout="wide")
+st.navigation(
+    [
+        st.Page("views/layers.py", title="Layers", icon=":material/show_chart:", default=True),
+        st.Page("views/tokens.py", title="Tokens", icon=":material/text_fields:"),
+    ]
+).run()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geometry.duplicates import Deduplicated, remove_duplicates
+from geometry.errors import DegenerateCloudError
 from geometry.neighbors import Neighbors, nearest_neighbors
 from geometry.validation import check_points
 
@@ -45,8 +46,6 @@ def prepare_cloud(points, *, k_distinct: int, k_all: int = 0) -> PreparedCloud:
     n_distinct = distinct.points.shape[0]
     k_search = min(max(k_distinct, k_all), n_distinct - 1)
     if k_search < 1:
-        from geometry.errors import DegenerateCloudError
-
         raise DegenerateCloudError(f"all {array.shape[0]} points are identical; no geometry can be measured.")
     neighbors = nearest_neighbors(distinct.points, k=k_search)
     if distinct.n_removed == 0:

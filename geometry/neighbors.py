@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geometry.errors import TooFewPointsError
 from geometry.validation import check_points, check_positive_int
 
 _BLOCK_BYTES = 64 * 2**20  # memory for one block of the distance matrix
@@ -39,7 +40,7 @@ class Neighbors:
     def first(self, k: int) -> "Neighbors":
         """The first ``k`` neighbours only (a view, no copy)."""
         if k > self.k:
-            raise ValueError(f"asked for {k} neighbours but only {self.k} were computed.")
+            raise TooFewPointsError(f"asked for {k} neighbours but only {self.k} were computed.")
         return Neighbors(distances=self.distances[:, :k], indices=self.indices[:, :k])
 
 

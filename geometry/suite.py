@@ -1,6 +1,7 @@
-"""The per-layer suite: every ID statistic of one layer from one shared neighbour search.
+"""The per-layer suite: every statistic of one layer from one shared neighbour search.
 
-Used by the pipeline (one prompt, every layer) and by the benchmark.
+Used by the pipeline (one prompt, every layer) and by the benchmark. Statistics that compare two
+layers (neighbourhood overlap) take two prepared layers.
 """
 
 from __future__ import annotations
@@ -9,12 +10,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geometry.angles import angles_from_neighbors
 from geometry.cloud import PreparedCloud, prepare_cloud
+from geometry.cosine import mean_cosine_similarity
 from geometry.errors import GeometryError
 from geometry.gride import GRIDE_VERSION, available_range_scalings, gride_from_neighbors
+from geometry.lle import barycenter_weights
+from geometry.local_id import LOCAL_ID_VERSION, mle_from_neighbors
+from geometry.overlap import OVERLAP_VERSION, overlap_from_neighbors
 from geometry.twonn import TWONN_VERSION, twonn_from_neighbors
 
-SUITE_VERSION = 1 + 100 * TWONN_VERSION + 10000 * GRIDE_VERSION
+SUITE_VERSION = 2 + 10 * (TWONN_VERSION + GRIDE_VERSION + LOCAL_ID_VERSION + OVERLAP_VERSION)
 
 
 @dataclass(frozen=True)
@@ -24,17 +30,42 @@ class SuiteSettings:
     twonn_fraction:     share of the smallest ratios kept by the TwoNN linear fit (DADApy: 0.9).
     max_range_scaling:  GRIDE is evaluated at range scalings 2, 4, …, up to this value.
     overlap_k:          neighbourhood overlap is computed for k = 1..overlap_k.
+    local_k:            neighbours of the per-token Levina–Bickel MLE (local ID).
+    token_neighbors:    neighbours kept per token (Tokens page list, LLE weights).
+    lle_reg:            LLE regulariser (scikit-learn's default 1e-3, relative to the trace).
     """
 
     twonn_fraction: float = 0.9
     max_range_scaling: int = 64
     overlap_k: int = 6
+    local_k: int = 10
+    token_neighbors: int = 8
+    lle_reg: float = 1e-3
+
+    @property
+    def k_all(self) -> int:
+        return max(self.overlap_k, self.token_neighbors)
+
+    @property
+    def k_distinct(self) -> int:
+        return max(self.max_range_scaling, self.local_k)
 
 
 @dataclass(frozen=True)
 class LayerSuite:
-    """ID statistics of one layer. GRIDE arrays are aligned with ``range_scalings`` (NaN where
-    the layer has too few distinct points); ``problem`` says why a value is missing."""
+    """Statistics of one layer (N tokens, R range scalings, K = token_neighbors).
+
+    twonn_*:            TwoNN linear fit / MLE and their errors.
+    range_scalings (R,), gride (R,), gride_error (R,): the GRIDE scan (NaN where the layer has too
+                        few distinct points).
+    local_id (N,):      Levina–Bickel MLE per token (duplicates share their first occurrence's).
+    angles (N,):        degrees between the vectors to the two nearest distinct neighbours.
+    cosine, cosine_offdiagonal: mean cosine similarity with / without the diagonal.
+    neighbor_indices, neighbor_distances, lle_weights (N, K): each token's nearest tokens
+                        (duplicates included), their distances and LLE reconstruction weights.
+    n_points:           distinct points; n_duplicates: exact duplicates removed for ID.
+    problem:            why some value is missing ("" if none).
+    """
 
     twonn_linear: float
     twonn_linear_error: float
@@ -43,6 +74,13 @@ class LayerSuite:
     range_scalings: np.ndarray
     gride: np.ndarray
     gride_error: np.ndarray
+    local_id: np.ndarray
+    angles: np.ndarray
+    cosine: float
+    cosine_offdiagonal: float
+    neighbor_indices: np.ndarray
+    neighbor_distances: np.ndarray
+    lle_weights: np.ndarray
     n_points: int
     n_duplicates: int
     problem: str = ""
@@ -52,33 +90,81 @@ def requested_range_scalings(settings: SuiteSettings) -> np.ndarray:
     return np.asarray(available_range_scalings(10**9, max_range_scaling=settings.max_range_scaling))
 
 
-def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
-    """TwoNN (linear and MLE) and the GRIDE scan of one prepared layer."""
+def _id_statistics(cloud: PreparedCloud, settings: SuiteSettings) -> tuple[tuple, np.ndarray, np.ndarray, list[str]]:
+    problems, nan = [], float("nan")
     scalings = requested_range_scalings(settings)
-    gride = np.full(scalings.size, np.nan)
-    gride_error = np.full(scalings.size, np.nan)
-    n_points = cloud.distinct.points.shape[0]
-    nan = float("nan")
+    gride, gride_error = np.full(scalings.size, nan), np.full(scalings.size, nan)
     try:
         linear = twonn_from_neighbors(cloud.neighbors, method="linear", fraction=settings.twonn_fraction)
         mle = twonn_from_neighbors(cloud.neighbors, method="mle")
-        values = (linear.id, linear.error, mle.id, mle.error)
-        problem = ""
+        twonn = (linear.id, linear.error, mle.id, mle.error)
     except GeometryError as error:
-        values, problem = (nan, nan, nan, nan), str(error)
+        return (nan, nan, nan, nan), gride, gride_error, [str(error)]
     for index, scaling in enumerate(scalings):
-        if scaling <= cloud.neighbors.k and not problem:
-            try:
-                result = gride_from_neighbors(cloud.neighbors, range_scaling=int(scaling))
-            except GeometryError as error:
-                problem = problem or str(error)
-                continue
-            gride[index], gride_error[index] = result.id, result.error
-    return LayerSuite(*values, range_scalings=scalings, gride=gride, gride_error=gride_error,
-                      n_points=n_points, n_duplicates=cloud.n_duplicates, problem=problem)
+        if scaling > cloud.neighbors.k:
+            continue
+        try:
+            result = gride_from_neighbors(cloud.neighbors, range_scaling=int(scaling))
+        except GeometryError as error:
+            problems.append(f"GRIDE r={scaling}: {error}")
+            continue
+        gride[index], gride_error[index] = result.id, result.error
+    return twonn, gride, gride_error, problems
+
+
+def _per_token(values_on_distinct: np.ndarray, cloud: PreparedCloud) -> np.ndarray:
+    return values_on_distinct[cloud.distinct.inverse].astype(np.float32)
+
+
+def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
+    """Every single-layer statistic from the layer's prepared cloud (no further neighbour search)."""
+    twonn, gride, gride_error, problems = _id_statistics(cloud, settings)
+    n_tokens = cloud.points.shape[0]
+    local = np.full(n_tokens, np.nan, dtype=np.float32)
+    if cloud.neighbors.k >= settings.local_k:
+        try:
+            local = _per_token(mle_from_neighbors(cloud.neighbors, k=settings.local_k), cloud)
+        except GeometryError as error:
+            problems.append(f"local ID: {error}")
+    angles = np.full(n_tokens, np.nan, dtype=np.float32)
+    if cloud.neighbors.k >= 2:
+        angles = _per_token(angles_from_neighbors(cloud.distinct.points, cloud.neighbors), cloud)
+    k = min(settings.token_neighbors, cloud.all_neighbors.k)
+    indices = cloud.all_neighbors.indices[:, :k]
+    with_diagonal = mean_cosine_similarity(cloud.points, zero_vectors="zero")
+    without_diagonal = mean_cosine_similarity(cloud.points, include_diagonal=False, zero_vectors="zero")
+    return LayerSuite(
+        *twonn,
+        range_scalings=requested_range_scalings(settings),
+        gride=gride,
+        gride_error=gride_error,
+        local_id=local,
+        angles=angles,
+        cosine=with_diagonal.value,
+        cosine_offdiagonal=without_diagonal.value,
+        neighbor_indices=indices.astype(np.int32),
+        neighbor_distances=cloud.all_neighbors.distances[:, :k].astype(np.float32),
+        lle_weights=barycenter_weights(cloud.points, indices, reg=settings.lle_reg).astype(np.float32),
+        n_points=cloud.distinct.points.shape[0],
+        n_duplicates=cloud.n_duplicates,
+        problem="; ".join(problems),
+    )
+
+
+def prepare_layer(points, *, settings: SuiteSettings) -> PreparedCloud:
+    """The one neighbour search of a layer, wide enough for every statistic of the suite."""
+    return prepare_cloud(points, k_distinct=settings.k_distinct, k_all=settings.k_all)
+
+
+def consecutive_overlap(previous: PreparedCloud, current: PreparedCloud, *, settings: SuiteSettings) -> np.ndarray:
+    """χ_k between two layers for k = 1..overlap_k (all tokens, no de-duplication)."""
+    k_max = min(settings.overlap_k, previous.all_neighbors.k, current.all_neighbors.k)
+    values = np.full(settings.overlap_k, np.nan)
+    for k in range(1, k_max + 1):
+        values[k - 1] = overlap_from_neighbors(previous.all_neighbors, current.all_neighbors, k=k)
+    return values
 
 
 def run_suite(points, *, settings: SuiteSettings = SuiteSettings()) -> LayerSuite:
     """Prepare one layer's cloud and run the suite on it (one neighbour search)."""
-    cloud = prepare_cloud(points, k_distinct=settings.max_range_scaling, k_all=settings.overlap_k)
-    return layer_suite(cloud, settings=settings)
+    return layer_suite(prepare_layer(points, settings=settings), settings=settings)

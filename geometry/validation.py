@@ -23,8 +23,8 @@ def check_points(points, *, min_points: int = 1, name: str = "points", what: str
         )
     if array.shape[1] < 1:
         raise DegenerateCloudError(f"{name} has no features (shape {array.shape}); need at least one column.")
-    if not np.issubdtype(array.dtype, np.number):
-        raise GeometryError(f"{name} must be numeric; got dtype {array.dtype}.")
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise GeometryError(f"{name} must hold real numbers; got dtype {array.dtype}.")
     array = np.ascontiguousarray(array, dtype=np.float64)
     if not np.isfinite(array).all():
         bad_rows = int((~np.isfinite(array)).any(axis=1).sum())
@@ -34,7 +34,7 @@ def check_points(points, *, min_points: int = 1, name: str = "points", what: str
         )
     if array.shape[0] < min_points:
         raise TooFewPointsError(
-            f"{what} needs at least {min_points} distinct points; got {array.shape[0]}. "
+            f"{what} needs at least {min_points} points; got {array.shape[0]}. "
             "Use a longer prompt or a smaller neighbourhood size."
         )
     return array

@@ -1,7 +1,8 @@
 """Ties lm + geometry + cache together: ``analyse(request) -> Outcome``, cache first."""
 
 from pipeline.runner import MIN_TOKENS, Request, analyse, build_spec
+from pipeline.sweep import shuffle_sweep, sweep_requests
 from pipeline.analysis import Analysis, Outcome
 from pipeline.spec import ANALYSIS_VERSION, AnalysisSpec
 
-__all__ = ["ANALYSIS_VERSION", "MIN_TOKENS", "Analysis", "AnalysisSpec", "Outcome", "Request", "analyse", "build_spec"]
+__all__ = ["ANALYSIS_VERSION", "MIN_TOKENS", "Analysis", "AnalysisSpec", "Outcome", "Request", "analyse", "build_spec", "shuffle_sweep", "sweep_requests"]

@@ -16,9 +16,19 @@ KIND = "prompt_analysis"
 class Analysis:
     """Per-layer geometry of one prompt.
 
-    Shapes: N tokens, L layers (``layers`` = 1..L), R range scalings.
-        token_ids (N,), losses (N−1,) nats, layers (L,), twonn_* (L,),
-        range_scalings (R,), gride / gride_error (L, R), n_points / n_duplicates (L,).
+    Shapes: N tokens analysed, M ≤ N of them in the geometry (tokens with non-finite hidden states
+    are left out; ``kept`` lists the M positions), L layers (``layers`` = 1..L), R range scalings,
+    K overlap sizes (1..K), J neighbours per token.
+
+        token_ids (N,), losses (N−1,) nats, entropies (N,) nats
+        layers (L,), twonn_* (L,), range_scalings (R,), gride / gride_error (L, R)
+        n_points / n_duplicates (L,)           distinct points used for ID / duplicates removed
+        cosine / cosine_offdiagonal (L+1,)     mean cosine similarity at layers 0..L
+        overlap (L−1, K)                       χ_k between layers l and l+1, l = 1..L−1
+        local_id / angles (L, M) float32       per-token local ID (Levina–Bickel MLE) and NN angle
+        neighbor_indices (L, M, J) int32       each token's nearest tokens (indices into ``kept``),
+        neighbor_distances, lle_weights (L, M, J) float32
+    ``logits_id`` is NaN unless it was asked for (it costs ~2 s for 512 tokens on a CPU).
     ``notes`` lists, in words, everything that was dropped or truncated and why.
     """
 
@@ -28,8 +38,15 @@ class Analysis:
     token_ids: np.ndarray
     n_prompt_tokens: int
     truncated: bool
+    shuffle_index: int
+    seed: int
     losses: np.ndarray
     mean_loss: float
+    entropies: np.ndarray
+    contextual_entropy: float
+    logits_id: float
+    logits_id_error: float
+    kept: np.ndarray
     layers: np.ndarray
     twonn_linear: np.ndarray
     twonn_linear_error: np.ndarray
@@ -40,12 +57,38 @@ class Analysis:
     gride_error: np.ndarray
     n_points: np.ndarray
     n_duplicates: np.ndarray
+    cosine: np.ndarray
+    cosine_offdiagonal: np.ndarray
+    overlap: np.ndarray
+    local_id: np.ndarray
+    angles: np.ndarray
+    neighbor_indices: np.ndarray
+    neighbor_distances: np.ndarray
+    lle_weights: np.ndarray
+    local_k: int
     notes: tuple[str, ...]
     compute_seconds: float
 
     @property
     def n_tokens(self) -> int:
         return int(self.token_ids.size)
+
+    @property
+    def kept_tokens(self) -> tuple[str, ...]:
+        """The tokens that are in the geometry, aligned with the per-token arrays."""
+        return tuple(self.tokens[i] for i in self.kept)
+
+    @property
+    def peak_layer(self) -> int:
+        """Layer of the highest GRIDE r=2 (= TwoNN MLE) estimate."""
+        return int(self.layers[np.nanargmax(self.twonn_mle)]) if np.isfinite(self.twonn_mle).any() else 0
+
+    def gride_at(self, range_scaling: int) -> tuple[np.ndarray, np.ndarray]:
+        index = np.flatnonzero(self.range_scalings == range_scaling)
+        if index.size == 0:
+            nan = np.full(self.layers.size, np.nan)
+            return nan, nan
+        return self.gride[:, index[0]], self.gride_error[:, index[0]]
 
 
 @dataclass(frozen=True)
@@ -72,8 +115,12 @@ def to_record(analysis: Analysis) -> tuple[dict, dict[str, np.ndarray]]:
     return meta, arrays
 
 
-def from_record(meta: dict, arrays: dict[str, np.ndarray]) -> Analysis:
+def from_record(meta: dict, arrays: dict[str, np.ndarray]) -> Analysis | None:
+    """The stored analysis, or None if it was stored by an older layout (then it is recomputed)."""
     values = {**meta, **arrays}
+    names = {item.name for item in dataclasses.fields(Analysis)}
+    if set(values) != names:
+        return None
     values["tokens"] = tuple(values["tokens"])
     values["notes"] = tuple(values["notes"])
     return Analysis(**values)
@@ -81,11 +128,17 @@ def from_record(meta: dict, arrays: dict[str, np.ndarray]) -> Analysis:
 
 def layer_series(analysis: Analysis) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per-layer scalars in long form for the store's ``layer_values`` table (SQL, export)."""
+    all_layers = np.arange(0, analysis.layers.size + 1)
     series = {
-        "twonn_linear": analysis.twonn_linear,
-        "twonn_mle": analysis.twonn_mle,
-        "n_duplicates": analysis.n_duplicates,
+        "twonn_linear": (analysis.layers, analysis.twonn_linear),
+        "twonn_mle": (analysis.layers, analysis.twonn_mle),
+        "n_duplicates": (analysis.layers, analysis.n_duplicates),
+        "cosine": (all_layers, analysis.cosine),
+        "cosine_offdiagonal": (all_layers, analysis.cosine_offdiagonal),
+        "mean_angle": (analysis.layers, np.nanmean(analysis.angles, axis=1)),
     }
     for index, scaling in enumerate(analysis.range_scalings):
-        series[f"gride_{int(scaling)}"] = analysis.gride[:, index]
-    return {name: (analysis.layers, values) for name, values in series.items()}
+        series[f"gride_{int(scaling)}"] = (analysis.layers, analysis.gride[:, index])
+    for k in range(analysis.overlap.shape[1]):
+        series[f"overlap_k{k + 1}"] = (analysis.layers[:-1], analysis.overlap[:, k])
+    return series

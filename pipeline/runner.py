@@ -5,15 +5,17 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from cache import ResultStore, StoreError, spec_key
-from geometry.cloud import prepare_cloud
+from geometry.cosine import mean_cosine_similarity
 from geometry.errors import GeometryError
-from geometry.suite import SuiteSettings, layer_suite, requested_range_scalings
-from lm import LoadedModel, ModelSpec, PromptError, extract, load_model, model_fingerprint, resolve_model, tokenize
+from geometry.id_loss import logits_id
+from geometry.shuffle import max_shuffle_index, shuffle_tokens
+from geometry.suite import SuiteSettings, consecutive_overlap, layer_suite, prepare_layer, requested_range_scalings
+from lm import Extraction, LoadedModel, ModelSpec, PromptError, extract, load_model, model_fingerprint, resolve_model, tokenize
 from pipeline.analysis import KIND, Analysis, Outcome, from_record, layer_series, to_record
 from pipeline.spec import DEFAULT_MAX_TOKENS, AnalysisSpec, text_hash
 
@@ -36,13 +38,19 @@ class Request:
     seed: int = 0
     settings: SuiteSettings = field(default_factory=SuiteSettings)
     trust_remote_code: bool = False
+    with_logits_id: bool = False  # not part of the key: an extra that a cached result may lack
 
 
-def _default_loader(spec: ModelSpec, dtype: str) -> LoadedModel:
+class GrideResultLike(NamedTuple):
+    id: float
+    error: float
+
+
+def default_loader(spec: ModelSpec, dtype: str) -> LoadedModel:
     return load_model(spec, dtype=dtype)
 
 
-def _quiet(fraction: float, message: str) -> None:
+def no_progress(fraction: float, message: str) -> None:
     pass
 
 
@@ -68,95 +76,162 @@ def cached(store: ResultStore | None, key: str) -> Analysis | None:
     if store is None:
         return None
     record = store.get(key)
-    return None if record is None else from_record(record.meta, dict(record.arrays))
+    return None if record is None or record.kind != KIND else from_record(record.meta, dict(record.arrays))
 
 
-def _shuffled(token_ids: np.ndarray, *, shuffle_index: int, seed: int) -> np.ndarray:
-    if shuffle_index == 0:
-        return token_ids
-    from geometry.shuffle import shuffle_tokens
+def _prompt_token_ids(loaded: LoadedModel, request: Request, notes: list[str]) -> tuple[np.ndarray, int]:
+    """Tokenise, truncate to the limit, check the length, then apply the block shuffle.
 
-    return token_ids[shuffle_tokens(token_ids, shuffle_index=shuffle_index, rng=np.random.default_rng(seed))]
+    Returns the token ids to run and the prompt's length in tokens before truncation.
+    """
+    ids = tokenize(loaded, request.prompt, add_special_tokens=request.add_special_tokens)
+    n_prompt_tokens = int(ids.size)
+    limit = min(x for x in (request.max_tokens, loaded.context_length) if x)
+    if ids.size > limit:
+        notes.append(
+            f"The prompt has {ids.size} tokens; only the first {limit} were analysed "
+            f"(limit: {request.max_tokens} tokens, model context: {loaded.context_length})."
+        )
+        ids = ids[:limit]
+    if ids.size < MIN_TOKENS:
+        raise PromptError(
+            f"The prompt has {ids.size} tokens; the ID estimators need at least {MIN_TOKENS} "
+            "(GRIDE at range scaling 8 compares each token's 4th and 8th neighbours). Use a longer prompt."
+        )
+    if request.shuffle_index == 0:
+        return ids, n_prompt_tokens
+    largest = max_shuffle_index(ids.size)
+    if request.shuffle_index > largest:
+        raise PromptError(
+            f"Shuffle index S={request.shuffle_index} asks for 4^S = {4 ** request.shuffle_index} blocks, but the "
+            f"prompt has {ids.size} tokens: S={largest} already shuffles every token. Use S ≤ {largest}."
+        )
+    order = shuffle_tokens(ids, shuffle_index=request.shuffle_index, rng=np.random.default_rng(request.seed))
+    return ids[order], n_prompt_tokens
 
 
 def _finite_tokens(hidden: np.ndarray, notes: list[str]) -> np.ndarray:
-    """Mask of tokens whose hidden states are finite at every layer; notes what was dropped."""
+    """Positions whose hidden states are finite at every layer; notes what was dropped."""
     finite = np.isfinite(hidden).all(axis=(0, 2))
     if not finite.all():
         notes.append(
             f"{int((~finite).sum())} tokens had NaN/inf hidden states (e.g. float16 overflow) and were left out "
             "of the geometry; try dtype float32."
         )
-    return finite
+    return np.flatnonzero(finite)
 
 
-def compute(request: Request, spec: AnalysisSpec, model: ModelSpec, *, loader: ModelLoader, progress: Progress) -> Analysis:
-    """Run the model and every per-layer statistic (no cache involved)."""
-    started = time.perf_counter()
-    progress(0.02, f"Loading model {model.name}")
-    loaded = loader(model, request.dtype)
-    progress(0.15, "Tokenising the prompt")
-    ids = tokenize(loaded, request.prompt, add_special_tokens=request.add_special_tokens)
-    if ids.size < MIN_TOKENS:
-        raise PromptError(
-            f"The prompt has {ids.size} tokens; the ID estimators need at least {MIN_TOKENS} "
-            "(GRIDE at range scaling 8 compares each token's 4th and 8th neighbours). Use a longer prompt."
-        )
-    ids = _shuffled(ids, shuffle_index=request.shuffle_index, seed=request.seed)
-    progress(0.2, f"Running {model.name} on {ids.size} tokens")
-    run = extract(loaded, token_ids=ids, max_tokens=request.max_tokens)
-    notes = []
-    if run.truncated:
-        notes.append(
-            f"The prompt had {ids.size} tokens; only the first {run.n_tokens} were analysed "
-            f"(limit: {request.max_tokens} tokens, model context: {loaded.context_length})."
-        )
-    finite = _finite_tokens(run.hidden_states, notes)
-    n_layers = run.hidden_states.shape[0] - 1
-    suites = []
+def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Progress, notes: list[str]):
+    """The suite at layers 1..L and the overlap between consecutive layers (one search per layer)."""
+    n_layers = hidden.shape[0] - 1
+    suites, overlaps, previous = [], [], None
     for layer in range(1, n_layers + 1):
         progress(0.35 + 0.6 * layer / n_layers, f"Measuring geometry: layer {layer} of {n_layers}")
-        points = run.hidden_states[layer][finite]
         try:
-            cloud = prepare_cloud(points, k_distinct=request.settings.max_range_scaling, k_all=request.settings.overlap_k)
-            suites.append(layer_suite(cloud, settings=request.settings))
+            cloud = prepare_layer(hidden[layer], settings=settings)
         except GeometryError as error:
-            suites.append(None)
-            notes.append(f"Layer {layer}: {error}")
-    scalings = requested_range_scalings(request.settings)
-    nan_row = np.full(scalings.size, np.nan)
-
-    def column(name: str) -> np.ndarray:
-        return np.array([getattr(s, name) if s else np.nan for s in suites], dtype=np.float64)
-
-    duplicates = column("n_duplicates")
-    if np.nanmax(duplicates, initial=0) > 0:
-        worst = int(np.nanargmax(duplicates))
+            raise PromptError(f"Layer {layer} has no measurable geometry: {error}") from error
+        suites.append(layer_suite(cloud, settings=settings))
+        if previous is not None:
+            overlaps.append(consecutive_overlap(previous, cloud, settings=settings))
+        previous = cloud
+    for layer, suite in enumerate(suites, start=1):
+        if suite.problem:
+            notes.append(f"Layer {layer}: {suite.problem}")
+    duplicates = np.array([s.n_duplicates for s in suites])
+    if duplicates.max(initial=0) > 0:
+        worst = int(np.argmax(duplicates))
         notes.append(
             f"Exact duplicate points were removed before estimating ID at {int((duplicates > 0).sum())} layers "
-            f"(most: {int(duplicates[worst])} of {int(finite.sum())} at layer {worst + 1})."
+            f"(most: {int(duplicates[worst])} of {hidden.shape[1]} at layer {worst + 1})."
         )
-    notes.extend(f"Layer {i + 1}: {s.problem}" for i, s in enumerate(suites) if s and s.problem)
+    return suites, np.array(overlaps).reshape(-1, settings.overlap_k)
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """One forward pass for a request: the extraction, the prompt length before truncation, and
+    the positions whose hidden states are finite (``kept``; ``hidden`` = hidden_states[:, kept])."""
+
+    run: Extraction
+    n_prompt_tokens: int
+    kept: np.ndarray
+    hidden: np.ndarray
+    notes: tuple[str, ...]
+
+
+def run_model(request: Request, model: ModelSpec, *, loader: ModelLoader, progress: Progress = no_progress) -> ModelRun:
+    """Tokenise (truncate, shuffle) and run the model once. Deterministic: the hidden states are
+    bit-identical across runs, so pages can recompute them instead of storing them."""
+    progress(0.02, f"Loading model {model.name}")
+    loaded = loader(model, request.dtype)
+    notes: list[str] = []
+    progress(0.15, "Tokenising the prompt")
+    ids, n_prompt_tokens = _prompt_token_ids(loaded, request, notes)
+    progress(0.2, f"Running {model.name} on {ids.size} tokens")
+    run = extract(loaded, token_ids=ids, keep_logits=request.with_logits_id)
+    kept = _finite_tokens(run.hidden_states, notes)
+    return ModelRun(run=run, n_prompt_tokens=n_prompt_tokens, kept=kept, hidden=run.hidden_states[:, kept],
+                    notes=tuple(notes))
+
+
+def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress: Progress,
+            on_hidden_states: Callable[[np.ndarray], None] | None = None) -> Analysis:
+    """Run the model and every per-layer statistic (no cache involved)."""
+    started = time.perf_counter()
+    forward = run_model(request, model, loader=loader, progress=progress)
+    run, kept, hidden, notes = forward.run, forward.kept, forward.hidden, list(forward.notes)
+    n_prompt_tokens = forward.n_prompt_tokens
+    if on_hidden_states is not None:
+        on_hidden_states(hidden)
+    suites, overlap = _layer_statistics(hidden, request.settings, progress, notes)
+    logits = GrideResultLike(float("nan"), float("nan"))
+    if request.with_logits_id and run.logits is not None:
+        progress(0.96, "Measuring the ID of the logits")
+        result = logits_id(run.logits[kept])
+        logits = GrideResultLike(result.id, result.error)
+    cosine0 = [mean_cosine_similarity(hidden[0], include_diagonal=flag, zero_vectors="zero").value for flag in (True, False)]
+
+    def column(name: str, dtype=np.float64) -> np.ndarray:
+        return np.array([getattr(suite, name) for suite in suites], dtype=dtype)
+
     losses = run.losses if run.losses is not None else np.zeros(0, np.float32)
+    entropies = run.entropies if run.entropies is not None else np.zeros(0, np.float32)
     return Analysis(
         model_name=model.name,
         prompt=request.prompt,
         tokens=run.tokens,
         token_ids=run.token_ids,
-        n_prompt_tokens=run.n_prompt_tokens,
-        truncated=run.truncated,
+        n_prompt_tokens=n_prompt_tokens,
+        truncated=bool(run.n_tokens < n_prompt_tokens),
+        shuffle_index=request.shuffle_index,
+        seed=request.seed,
         losses=losses,
         mean_loss=float(losses.mean()) if losses.size else float("nan"),
-        layers=np.arange(1, n_layers + 1),
+        entropies=entropies,
+        contextual_entropy=float(entropies.mean()) if entropies.size else float("nan"),
+        logits_id=logits.id,
+        logits_id_error=logits.error,
+        kept=kept,
+        layers=np.arange(1, len(suites) + 1),
         twonn_linear=column("twonn_linear"),
         twonn_linear_error=column("twonn_linear_error"),
         twonn_mle=column("twonn_mle"),
         twonn_mle_error=column("twonn_mle_error"),
-        range_scalings=scalings,
-        gride=np.array([s.gride if s else nan_row for s in suites]),
-        gride_error=np.array([s.gride_error if s else nan_row for s in suites]),
-        n_points=column("n_points"),
-        n_duplicates=duplicates,
+        range_scalings=requested_range_scalings(request.settings),
+        gride=np.array([suite.gride for suite in suites]),
+        gride_error=np.array([suite.gride_error for suite in suites]),
+        n_points=column("n_points", np.int64),
+        n_duplicates=column("n_duplicates", np.int64),
+        cosine=np.array([cosine0[0], *column("cosine")]),
+        cosine_offdiagonal=np.array([cosine0[1], *column("cosine_offdiagonal")]),
+        overlap=overlap,
+        local_id=np.stack([suite.local_id for suite in suites]),
+        angles=np.stack([suite.angles for suite in suites]),
+        neighbor_indices=np.stack([suite.neighbor_indices for suite in suites]),
+        neighbor_distances=np.stack([suite.neighbor_distances for suite in suites]),
+        lle_weights=np.stack([suite.lle_weights for suite in suites]),
+        local_k=request.settings.local_k,
         notes=tuple(notes),
         compute_seconds=time.perf_counter() - started,
     )
@@ -166,8 +241,9 @@ def analyse(
     request: Request,
     *,
     store: ResultStore | None,
-    loader: ModelLoader = _default_loader,
-    progress: Progress = _quiet,
+    loader: ModelLoader = default_loader,
+    progress: Progress = no_progress,
+    on_hidden_states: Callable[[np.ndarray], None] | None = None,
 ) -> Outcome:
     """The analysis for ``request``: from the store if it is there, otherwise computed and stored.
 
@@ -182,9 +258,11 @@ def analyse(
         hit = cached(store, key)
     except StoreError as error:
         hit, notice = None, f"The cache could not be read ({error}); computing afresh."
+    if hit is not None and request.with_logits_id and not np.isfinite(hit.logits_id):
+        hit = None  # the cached result lacks the logits ID that was asked for: recompute and replace it
     if hit is not None:
         return Outcome(key=key, spec=spec, analysis=hit, from_cache=True, seconds=time.perf_counter() - started)
-    analysis = compute(request, spec, model, loader=loader, progress=progress)
+    analysis = compute(request, model, loader=loader, progress=progress, on_hidden_states=on_hidden_states)
     if store is not None:
         progress(0.97, "Saving to the cache")
         meta, arrays = to_record(analysis)

@@ -66,7 +66,7 @@ def test_invariant_to_rotation_translation_scale_and_order(seed, scale, shift):
 
 
 def test_needs_enough_distinct_points():
-    with pytest.raises(TooFewPointsError, match="9 distinct points"):
+    with pytest.raises(TooFewPointsError, match="at least 9 points"):
         gride(np.random.default_rng(0).normal(size=(8, 3)), range_scaling=8)
 
 

@@ -3,7 +3,7 @@ import pytest
 
 from cache import open_store
 from pipeline import Request, analyse
-from tests.pages.apptest import PROMPT, figures, page, press_run, values
+from tests.views.apptest import PROMPT, figures, page, press_run, values
 
 
 def _id_figure(app):

@@ -15,8 +15,8 @@ PROMPT = ("Beautiful is better than ugly. Explicit is better than implicit. Simp
 
 
 def page(name: str, *, model_dir, prompt: str = PROMPT, timeout: float = 60) -> AppTest:
-    """An AppTest of ``pages/<name>.py`` with the sidebar set to the tiny model and ``prompt``."""
-    app = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=timeout)
+    """An AppTest of ``views/<name>.py`` with the sidebar set to the tiny model and ``prompt``."""
+    app = AppTest.from_file(str(ROOT / "views" / f"{name}.py"), default_timeout=timeout)
     app.session_state["model_choice"] = OTHER
     app.session_state["model_text"] = str(model_dir)
     app.session_state["prompt"] = prompt

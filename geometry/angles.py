@@ -1,0 +1,100 @@
+"""Nearest-neighbour angles (Viswanathan et al. 2025, arXiv 2501.10573).
+
+For token i with first and second nearest neighbours a and b (Euclidean, self excluded),
+
+    θ_i = arccos( (x_a − x_i)·(x_b − x_i) / (‖x_a − x_i‖ ‖x_b − x_i‖) ),   in degrees.
+
+Small angles mean the two neighbours lie on the same side of the token (a locally
+one-dimensional, "stringy" cloud); in high-dimensional isotropic noise θ concentrates near 60°.
+An exact duplicate of x_i makes x_a − x_i the zero vector and the angle undefined, so exact
+duplicates are removed first when the neighbours are computed here (the result says which rows
+were kept), and precomputed neighbours with zero distances are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from geometry.duplicates import remove_duplicates
+from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsError
+from geometry.neighbors import Neighbors, nearest_neighbors
+from geometry.validation import check_points
+
+ANGLES_VERSION = 1
+
+
+@dataclass(frozen=True)
+class NeighborAngles:
+    """Angle at each distinct token between its two nearest neighbours.
+
+    angles:       (m,) degrees in [0, 180], one per distinct point.
+    indices:      (m,) row of the input cloud each angle belongs to (first occurrence of a
+                  repeated vector; all rows when precomputed neighbours were given).
+    n_duplicates: exact duplicate rows dropped before the neighbour search.
+    """
+
+    angles: np.ndarray
+    indices: np.ndarray
+    n_duplicates: int = 0
+
+    @property
+    def mean(self) -> float:
+        """Mean angle in degrees (the per-prompt summary)."""
+        return float(np.mean(self.angles))
+
+
+def angles_from_neighbors(points: np.ndarray, neighbors: Neighbors) -> np.ndarray:
+    """θ_i in degrees for every row of a duplicate-free (n, d) cloud from its neighbours (k ≥ 2).
+
+    The difference vectors are formed from the points in float64 (not from the neighbour
+    distances), and the cosine is clipped to [−1, 1] before arccos.
+    """
+    x = check_points(points, min_points=3, what="nearest-neighbour angles")
+    if neighbors.n_points != x.shape[0]:
+        raise GeometryError(
+            f"neighbors were computed for {neighbors.n_points} points but points has {x.shape[0]} rows; "
+            "pass the (duplicate-free) cloud the neighbours were computed on."
+        )
+    if neighbors.k < 2:
+        raise TooFewPointsError(f"nearest-neighbour angles need 2 neighbours per point; got {neighbors.k}.")
+    va = x[neighbors.indices[:, 0]] - x
+    vb = x[neighbors.indices[:, 1]] - x
+    na, nb = np.linalg.norm(va, axis=1), np.linalg.norm(vb, axis=1)
+    bad = (na == 0.0) | (nb == 0.0)
+    if np.any(bad):
+        raise DegenerateCloudError(
+            f"{int(bad.sum())} points coincide with one of their two nearest neighbours, so the angle is "
+            "undefined; remove exact duplicates (geometry.duplicates.remove_duplicates) first."
+        )
+    cosine = np.einsum("ij,ij->i", va, vb) / (na * nb)
+    return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+
+
+def nearest_neighbor_angles(points, *, neighbors: Neighbors | None = None) -> NeighborAngles:
+    """Angle between x_a − x_i and x_b − x_i (a, b the two nearest neighbours of i), in degrees.
+
+    Parameters
+    ----------
+    points:    (n, d) array.
+    neighbors: precomputed neighbours (k ≥ 2) of ``points`` itself, which must then be free of
+               exact duplicates. Without it, duplicates are removed and the search is made here.
+
+    Raises
+    ------
+    TooFewPointsError     fewer than 3 distinct points.
+    DegenerateCloudError  a point coincides with one of its two nearest neighbours.
+    """
+    x = check_points(points, min_points=3, what="nearest-neighbour angles")
+    if neighbors is not None:
+        angles = angles_from_neighbors(x, neighbors)
+        return NeighborAngles(angles=angles, indices=np.arange(x.shape[0]), n_duplicates=0)
+    dedup = remove_duplicates(x)
+    if dedup.points.shape[0] < 3:
+        raise TooFewPointsError(
+            f"nearest-neighbour angles need at least 3 distinct points; got {dedup.points.shape[0]} "
+            f"after removing {dedup.n_removed} exact duplicates."
+        )
+    angles = angles_from_neighbors(dedup.points, nearest_neighbors(dedup.points, k=2))
+    return NeighborAngles(angles=angles, indices=dedup.keep, n_duplicates=dedup.n_removed)

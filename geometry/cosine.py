@@ -1,0 +1,101 @@
+"""Cosine similarity of raw (uncentred) token vectors (Viswanathan et al. 2025, arXiv 2501.10573;
+Lee et al. 2025, arXiv 2503.21073, "global" geometry).
+
+    cos(x_i, x_j) = x_i · x_j / (‖x_i‖ ‖x_j‖)
+
+The mean of the full N×N matrix (diagonal included, as in the reference code) needs no matrix:
+with unit vectors u_i = x_i/‖x_i‖,
+
+    Σ_ij cos(x_i, x_j) = ‖Σ_i u_i‖²,   so   mean_full = ‖Σ u_i‖² / N²,
+    mean_offdiag = (‖Σ u_i‖² − Σ_i u_i·u_i) / (N (N − 1)),
+
+which costs O(N·D) and works for whole vocabularies.
+
+Zero vectors: the cosine with a zero vector is undefined. By default (``zero_vectors="raise"``)
+a :class:`DegenerateCloudError` says how many rows are zero. With ``zero_vectors="zero"`` the
+convention of scikit-learn's ``cosine_similarity`` (which the reference code uses) applies: a
+zero vector has cosine 0 with every vector, itself included (so its diagonal entry is 0, not 1);
+the number of such rows is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from geometry.errors import DegenerateCloudError, GeometryError
+from geometry.validation import check_points
+
+COSINE_VERSION = 1
+ZeroVectors = Literal["raise", "zero"]
+
+
+@dataclass(frozen=True)
+class MeanCosine:
+    """Mean pairwise cosine similarity of a cloud.
+
+    value:            the mean, in [−1, 1].
+    include_diagonal: True → mean of the full N×N matrix (the reference's number);
+                      False → mean over the N(N − 1) pairs i ≠ j.
+    n_points:         N; n_zero_vectors: rows of zero norm (cosine 0 with everything).
+    """
+
+    value: float
+    include_diagonal: bool
+    n_points: int
+    n_zero_vectors: int = 0
+
+
+def unit_rows(points, *, zero_vectors: ZeroVectors = "raise", name: str = "points") -> tuple[np.ndarray, int]:
+    """Rows scaled to unit norm (float64) and the number of zero rows (left as zeros)."""
+    if zero_vectors not in ("raise", "zero"):
+        raise GeometryError(f"zero_vectors must be 'raise' or 'zero'; got {zero_vectors!r}.")
+    x = check_points(points, min_points=1, name=name, what="a cosine similarity")
+    # Scale each row by its largest entry first so the norm neither overflows nor underflows.
+    peak = np.max(np.abs(x), axis=1, keepdims=True)
+    zero = peak[:, 0] == 0.0
+    n_zero = int(zero.sum())
+    if n_zero and zero_vectors == "raise":
+        raise DegenerateCloudError(
+            f"{name} has {n_zero} zero vectors (of {x.shape[0]}); their cosine similarity is undefined. "
+            "Drop those rows, or pass zero_vectors='zero' to give them cosine 0 with everything."
+        )
+    scaled = x / np.where(zero[:, None], 1.0, peak)
+    norms = np.linalg.norm(scaled, axis=1, keepdims=True)
+    return scaled / np.where(zero[:, None], 1.0, norms), n_zero
+
+
+def cosine_similarity_matrix(points, *, zero_vectors: ZeroVectors = "raise") -> np.ndarray:
+    """The (N, N) matrix of cos(x_i, x_j), float64, clipped to [−1, 1], diagonal exactly 1
+    (0 for zero vectors under ``zero_vectors="zero"``). Memory O(N²): for prompts, not vocabularies."""
+    u, _ = unit_rows(points, zero_vectors=zero_vectors)
+    matrix = np.clip(u @ u.T, -1.0, 1.0)
+    np.fill_diagonal(matrix, np.where(np.any(u != 0.0, axis=1), 1.0, 0.0))
+    return matrix
+
+
+def mean_cosine_similarity(
+    points, *, include_diagonal: bool = True, zero_vectors: ZeroVectors = "raise"
+) -> MeanCosine:
+    """Mean cosine similarity of the raw (uncentred) rows of an (N, D) cloud, in O(N·D).
+
+    ``include_diagonal=True`` gives ‖Σ u_i‖²/N² (the reference code's mean of the full matrix,
+    always ≥ 0); ``False`` the off-diagonal mean (‖Σ u_i‖² − N_nonzero)/(N(N − 1)), which needs N ≥ 2.
+    """
+    u, n_zero = unit_rows(points, zero_vectors=zero_vectors)
+    n = u.shape[0]
+    total = float(np.sum(u.sum(axis=0) ** 2))
+    if include_diagonal:
+        value = total / n**2
+    else:
+        if n < 2:
+            raise DegenerateCloudError(f"the off-diagonal mean needs at least 2 points; got {n}.")
+        value = (total - float(np.sum(u * u))) / (n * (n - 1))
+    return MeanCosine(
+        value=float(np.clip(value, -1.0, 1.0)),
+        include_diagonal=bool(include_diagonal),
+        n_points=n,
+        n_zero_vectors=n_zero,
+    )

@@ -1,0 +1,201 @@
+"""Emb2Emb: a linear map between two models' embeddings and steering-vector transfer
+(Lee et al. 2025, arXiv 2503.21073).
+
+Map. On the same tokens, rows x_i of model A (width d_a) and y_i of model B (width d_b), fit
+
+    min_{W, b}  Σ_i ‖y_i − x_i W − b‖² + λ ‖W‖_F²     (bias not penalised)
+
+on a seeded training split. With centred training data X_c = X − x̄, Y_c = Y − ȳ and the thin SVD
+X_c = U S Vᵀ: W = V diag(s/(s² + λ)) Uᵀ Y_c, b = ȳ − x̄ W. λ = 0 gives ordinary least squares
+(minimum-norm when d_a ≥ n_train; singular values below max(n, d)·eps·s_max are dropped).
+Quality is the pooled coefficient of determination on the held-out tokens,
+
+    R² = 1 − Σ_i ‖y_i − ŷ_i‖² / Σ_i ‖y_i − ȳ_test‖²,
+
+(the "variance-weighted" R² of scikit-learn: every coordinate counts by its variance, so
+near-constant hidden dimensions do not dominate).
+
+Steering transfer. For two token groups P and Q, A's steering vector is v_A = mean_P x − mean_Q x.
+Its image under the map is v_A W (the bias cancels in a difference); it is compared with B's own
+steering vector v_B = mean_P y − mean_Q y by cosine similarity. Fit the map on tokens other than
+P ∪ Q when the transfer should be a genuine prediction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsError
+from geometry.validation import check_points
+
+EMB2EMB_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Emb2EmbMap:
+    """Affine map y ≈ x W + b from model A's space to model B's.
+
+    weights:        (d_a, d_b); bias: (d_b,).
+    ridge:          λ used.
+    r2_train:       pooled R² on the training tokens.
+    r2_test:        pooled R² on the held-out tokens (nan when test_fraction = 0).
+    train_indices, test_indices: rows used for fitting and for R².
+    seed:           seed of the split.
+    """
+
+    weights: np.ndarray
+    bias: np.ndarray
+    ridge: float
+    r2_train: float
+    r2_test: float
+    train_indices: np.ndarray
+    test_indices: np.ndarray
+    seed: int
+
+    def apply(self, points) -> np.ndarray:
+        """Map (n, d_a) rows of model A into model B's space: x W + b."""
+        x = check_points(points, what="applying an Emb2Emb map")
+        if x.shape[1] != self.weights.shape[0]:
+            raise GeometryError(f"the map expects {self.weights.shape[0]} features; got {x.shape[1]}.")
+        return x @ self.weights + self.bias
+
+
+@dataclass(frozen=True)
+class SteeringTransfer:
+    """A's steering vector mapped into B, compared with B's own.
+
+    cosine:        cos(v_A W, v_B) in [−1, 1].
+    mapped:        (d_b,) v_A W; target: (d_b,) v_B.
+    norm_ratio:    ‖v_A W‖ / ‖v_B‖.
+    """
+
+    cosine: float
+    mapped: np.ndarray
+    target: np.ndarray
+    norm_ratio: float
+
+
+def pooled_r2(y: np.ndarray, prediction: np.ndarray) -> float:
+    """1 − Σ‖y − ŷ‖² / Σ‖y − ȳ‖² over all rows and coordinates."""
+    total = float(np.sum((y - y.mean(axis=0)) ** 2))
+    if total <= 0:
+        raise DegenerateCloudError("the target tokens are all identical; R² is undefined.")
+    return 1.0 - float(np.sum((y - prediction) ** 2)) / total
+
+
+def fit_linear_map(x: np.ndarray, y: np.ndarray, *, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) minimising ‖Y − XW − b‖² + ridge·‖W‖² (see module docstring)."""
+    x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
+    u, s, vt = np.linalg.svd(x - x_mean, full_matrices=False)
+    if ridge > 0:
+        factor = s / (s**2 + ridge)
+    else:
+        cutoff = max(x.shape) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
+        factor = np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
+    weights = (vt.T * factor) @ (u.T @ (y - y_mean))
+    return weights, y_mean - x_mean @ weights
+
+
+def fit_emb2emb(
+    points_a,
+    points_b,
+    *,
+    ridge: float = 0.0,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+) -> Emb2EmbMap:
+    """Fit the Emb2Emb affine map from (n, d_a) ``points_a`` to (n, d_b) ``points_b`` (same tokens).
+
+    ``numpy.random.default_rng(seed).permutation(n)`` orders the tokens; the first
+    round(test_fraction·n) are held out for R².
+
+    Raises
+    ------
+    GeometryError      mismatched token counts, ridge < 0, test_fraction outside [0, 1).
+    TooFewPointsError  fewer than 2 training or (when test_fraction > 0) 2 test tokens.
+    """
+    a = check_points(points_a, min_points=2, name="points_a", what="an Emb2Emb map")
+    b = check_points(points_b, min_points=2, name="points_b", what="an Emb2Emb map")
+    if a.shape[0] != b.shape[0]:
+        raise GeometryError(
+            f"points_a and points_b must hold the same tokens in the same order; got {a.shape[0]} and {b.shape[0]} rows."
+        )
+    if not (np.isfinite(ridge) and ridge >= 0):
+        raise GeometryError(f"ridge must be a finite number ≥ 0; got {ridge!r}.")
+    if not 0.0 <= test_fraction < 1.0:
+        raise GeometryError(f"test_fraction must be in [0, 1); got {test_fraction!r}.")
+    n = a.shape[0]
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = int(round(test_fraction * n))
+    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+    if train.size < 2 or (test_fraction > 0 and test.size < 2):
+        raise TooFewPointsError(
+            f"an Emb2Emb map needs at least 2 training and 2 held-out tokens; got {train.size} and {test.size} "
+            f"from {n} tokens with test_fraction={test_fraction}."
+        )
+    weights, bias = fit_linear_map(a[train], b[train], ridge=float(ridge))
+    r2_train = pooled_r2(b[train], a[train] @ weights + bias)
+    r2_test = pooled_r2(b[test], a[test] @ weights + bias) if test.size else float("nan")
+    return Emb2EmbMap(
+        weights=weights,
+        bias=bias,
+        ridge=float(ridge),
+        r2_train=r2_train,
+        r2_test=r2_test,
+        train_indices=train,
+        test_indices=test,
+        seed=int(seed),
+    )
+
+
+def _group(selector, n: int, name: str) -> np.ndarray:
+    sel = np.asarray(selector)
+    if sel.dtype == bool:
+        if sel.shape != (n,):
+            raise GeometryError(f"{name} as a boolean mask must have shape ({n},); got {sel.shape}.")
+        sel = np.flatnonzero(sel)
+    elif sel.ndim != 1 or not np.issubdtype(sel.dtype, np.integer):
+        raise GeometryError(f"{name} must be a 1-D array of token indices or a boolean mask.")
+    if sel.size == 0:
+        raise TooFewPointsError(f"{name} selects no tokens; a steering vector needs at least one per group.")
+    if sel.min() < -n or sel.max() >= n:
+        raise GeometryError(f"{name} holds an index outside 0..{n - 1}.")
+    return sel
+
+
+def steering_transfer(points_a, points_b, *, positive, negative, linear_map: Emb2EmbMap) -> SteeringTransfer:
+    """Map A's steering vector (mean of ``positive`` − mean of ``negative`` tokens) through
+    ``linear_map`` and compare it with B's own steering vector of the same groups.
+
+    ``positive``/``negative``: token indices or boolean masks over the n shared tokens.
+
+    Raises
+    ------
+    DegenerateCloudError  a steering vector (or its image) is zero, so the cosine is undefined.
+    """
+    a = check_points(points_a, name="points_a", what="a steering vector")
+    b = check_points(points_b, name="points_b", what="a steering vector")
+    if a.shape[0] != b.shape[0]:
+        raise GeometryError(f"points_a and points_b must hold the same tokens; got {a.shape[0]} and {b.shape[0]} rows.")
+    if a.shape[1] != linear_map.weights.shape[0] or b.shape[1] != linear_map.weights.shape[1]:
+        raise GeometryError(
+            f"the map goes from {linear_map.weights.shape[0]} to {linear_map.weights.shape[1]} features; "
+            f"got clouds of {a.shape[1]} and {b.shape[1]}."
+        )
+    pos, neg = _group(positive, a.shape[0], "positive"), _group(negative, a.shape[0], "negative")
+    mapped = (a[pos].mean(axis=0) - a[neg].mean(axis=0)) @ linear_map.weights
+    target = b[pos].mean(axis=0) - b[neg].mean(axis=0)
+    nm, nt = np.linalg.norm(mapped), np.linalg.norm(target)
+    if nm == 0 or nt == 0:
+        raise DegenerateCloudError(
+            "a steering vector is zero (the two groups have the same mean, or the map sends it to zero); "
+            "choose groups that differ."
+        )
+    return SteeringTransfer(
+        cosine=float(np.clip(np.dot(mapped, target) / (nm * nt), -1.0, 1.0)),
+        mapped=mapped,
+        target=target,
+        norm_ratio=float(nm / nt),
+    )

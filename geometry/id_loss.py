@@ -1,0 +1,183 @@
+"""Intrinsic dimension versus next-token loss, logits ID and contextual entropy
+(Viswanathan et al. 2025, arXiv 2501.10573).
+
+* ID–loss correlation: across P prompts, for each layer l, the Pearson correlation of log ID_l
+  with the prompt's mean loss and the Spearman rank correlation of ID_l with it (log is
+  monotone, so Spearman is the same with or without it), each with its two-sided p-value from
+  ``scipy.stats.pearsonr`` / ``spearmanr``. A layer whose IDs (or the losses) are all equal has
+  no correlation: its entries are NaN.
+* Logits ID: GRIDE (:mod:`geometry.gride`) on the N logit vectors of a prompt. With a vocabulary
+  V ≫ N the N × V matrix is reduced without changing any distance: its N × N Gram matrix is
+  accumulated over vocabulary chunks in float64 and the points are re-expressed in the
+  eigenbasis (classical multidimensional scaling, exact for Euclidean distances), so a float32
+  (1024 × 262144) input never needs a float64 copy.
+* Contextual entropy: the mean over positions of H_t = −Σ_v p_tv log p_tv with p_t = softmax(z_t),
+  in nats, computed stably as H = log Σ_v e^{z_v − m} − Σ_v p_v (z_v − m), m = max_v z_v.
+  −inf logits (masked tokens) have p = 0 and contribute 0.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from geometry.errors import GeometryError, NonFiniteError, TooFewPointsError
+from geometry.gride import GrideResult, gride
+from geometry.validation import check_positive_int
+
+ID_LOSS_VERSION = 1
+_CHUNK_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class IDLossCorrelation:
+    """Per-layer correlation of ID with mean loss across prompts.
+
+    pearson_r, pearson_p:    (L,) Pearson r of log ID with mean loss, and its p-value.
+    spearman_rho, spearman_p: (L,) Spearman ρ of ID with mean loss, and its p-value.
+    n_prompts:               P.
+    """
+
+    pearson_r: np.ndarray
+    pearson_p: np.ndarray
+    spearman_rho: np.ndarray
+    spearman_p: np.ndarray
+    n_prompts: int
+
+
+def id_loss_correlation(ids, losses) -> IDLossCorrelation:
+    """Correlate per-layer IDs (P prompts × L layers) with the P prompts' mean losses.
+
+    Raises
+    ------
+    GeometryError      shapes disagree, or an ID is not finite and > 0, or a loss is not finite.
+    TooFewPointsError  fewer than 3 prompts.
+    """
+    ids = np.asarray(ids, dtype=np.float64)
+    losses = np.asarray(losses, dtype=np.float64)
+    if ids.ndim == 1:
+        ids = ids[:, None]
+    if ids.ndim != 2 or losses.ndim != 1 or ids.shape[0] != losses.shape[0]:
+        raise GeometryError(
+            f"ids must be (n_prompts, n_layers) and losses (n_prompts,); got {ids.shape} and {losses.shape}."
+        )
+    if ids.shape[0] < 3:
+        raise TooFewPointsError(f"a correlation across prompts needs at least 3 prompts; got {ids.shape[0]}.")
+    if not np.all(np.isfinite(ids)) or np.any(ids <= 0):
+        raise GeometryError("every ID must be finite and > 0 (its logarithm is correlated).")
+    if not np.all(np.isfinite(losses)):
+        raise NonFiniteError("losses contain NaN or infinite values; drop those prompts first.")
+    n_layers = ids.shape[1]
+    out = np.full((4, n_layers), np.nan)
+    log_ids = np.log(ids)
+    constant_loss = np.ptp(losses) == 0
+    for layer in range(n_layers):
+        if constant_loss or np.ptp(ids[:, layer]) == 0:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", stats.ConstantInputWarning)
+            pearson = stats.pearsonr(log_ids[:, layer], losses)
+            spearman = stats.spearmanr(ids[:, layer], losses)
+        out[:, layer] = (pearson.statistic, pearson.pvalue, spearman.statistic, spearman.pvalue)
+    return IDLossCorrelation(
+        pearson_r=out[0], pearson_p=out[1], spearman_rho=out[2], spearman_p=out[3], n_prompts=int(ids.shape[0])
+    )
+
+
+def _check_logits(logits, *, allow_negative_infinity: bool) -> np.ndarray:
+    z = np.asarray(logits)
+    if z.ndim != 2 or z.shape[1] < 1:
+        raise GeometryError(f"logits must be a 2-D array of shape (n_positions, vocab_size); got shape {z.shape}.")
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    bad = np.isnan(z) | (z == np.inf) if allow_negative_infinity else ~np.isfinite(z)
+    if np.any(bad):
+        raise NonFiniteError(
+            f"logits contain {'NaN or +inf' if allow_negative_infinity else 'NaN or infinite'} values "
+            f"in {int(bad.any(axis=1).sum())} positions; run the model in a higher-precision dtype."
+        )
+    return z
+
+
+def distance_preserving_reduction(points, *, chunk_bytes: int = _CHUNK_BYTES) -> np.ndarray:
+    """An (N, N) float64 cloud with the same pairwise Euclidean distances as (N, V) ``points``.
+
+    The centred Gram matrix G = X_c X_cᵀ is summed over column chunks (each upcast to float64),
+    and Y = U √Λ from G = U Λ Uᵀ (negative round-off eigenvalues set to 0).
+    """
+    z = np.asarray(points)
+    n, v = z.shape
+    mean = np.zeros(v)
+    cols = max(1, chunk_bytes // (8 * n))
+    for start in range(0, v, cols):
+        mean[start : start + cols] = z[:, start : start + cols].astype(np.float64).mean(axis=0)
+    gram = np.zeros((n, n))
+    for start in range(0, v, cols):
+        block = z[:, start : start + cols].astype(np.float64) - mean[start : start + cols]
+        gram += block @ block.T
+    eigenvalues, eigenvectors = np.linalg.eigh((gram + gram.T) / 2)
+    return eigenvectors * np.sqrt(np.maximum(eigenvalues, 0.0))
+
+
+def _distinct_rows(z: np.ndarray) -> np.ndarray:
+    """Indices of the first occurrence of each distinct row, row by row (no copy of the matrix)."""
+    seen: dict[bytes, int] = {}
+    for i in range(z.shape[0]):
+        seen.setdefault((z[i] + 0.0).tobytes(), i)  # + 0.0: −0.0 and 0.0 compare equal
+    return np.array(sorted(seen.values()), dtype=np.int64)
+
+
+def logits_id(logits, *, range_scaling: int = 2) -> GrideResult:
+    """GRIDE ID of the N logit vectors (N, V) of one prompt; exact duplicates removed first.
+
+    When V > N the cloud is first reduced to N coordinates with identical pairwise distances
+    (:func:`distance_preserving_reduction`), so memory stays O(N² + N·chunk) beyond the input.
+    """
+    check_positive_int(range_scaling, name="range_scaling", minimum=2)
+    z = _check_logits(logits, allow_negative_infinity=False)
+    keep = _distinct_rows(z)
+    n_duplicates = int(z.shape[0] - keep.size)
+    if keep.size < range_scaling + 1:
+        raise TooFewPointsError(
+            f"the logits ID at range scaling {range_scaling} needs {range_scaling + 1} distinct positions; "
+            f"got {keep.size} after removing {n_duplicates} duplicates."
+        )
+    distinct = z if keep.size == z.shape[0] else z[keep]
+    points = distance_preserving_reduction(distinct) if z.shape[1] > keep.size else distinct
+    result = gride(points, range_scaling=range_scaling)
+    return GrideResult(
+        id=result.id,
+        error=result.error,
+        range_scaling=result.range_scaling,
+        scale=result.scale,
+        n_points=result.n_points,
+        n_duplicates=n_duplicates + result.n_duplicates,
+        n_outliers=result.n_outliers,
+    )
+
+
+def token_entropies(logits, *, chunk_bytes: int = _CHUNK_BYTES) -> np.ndarray:
+    """(N,) entropy in nats of softmax(z_t) at every position, float64, numerically stable."""
+    z = _check_logits(logits, allow_negative_infinity=True)
+    n, v = z.shape
+    out = np.empty(n)
+    rows = max(1, chunk_bytes // (8 * v))
+    for start in range(0, n, rows):
+        block = z[start : start + rows].astype(np.float64)
+        peak = block.max(axis=1, keepdims=True)
+        if np.any(peak == -np.inf):
+            raise NonFiniteError("a position has every logit equal to −inf; its softmax is undefined.")
+        shifted = block - peak  # ≤ 0, −inf for masked tokens
+        weights = np.exp(shifted)
+        total = weights.sum(axis=1)
+        expected = np.where(weights > 0, weights * np.where(np.isfinite(shifted), shifted, 0.0), 0.0).sum(axis=1)
+        out[start : start + rows] = np.log(total) - expected / total
+    return np.maximum(out, 0.0)
+
+
+def contextual_entropy(logits) -> float:
+    """Mean over the N positions of the softmax entropy of the logits, in nats."""
+    return float(np.mean(token_entropies(logits)))

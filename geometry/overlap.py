@@ -1,0 +1,111 @@
+"""Neighbourhood overlap between two representations of the same tokens
+(Viswanathan et al. 2025, arXiv 2501.10573; DADApy ``Data.return_data_overlap``).
+
+    χ_k(a, b) = (1/N) Σ_i |N_k^a(i) ∩ N_k^b(i)| / k
+
+where N_k^a(i) is the set of the k nearest neighbours of token i in cloud a (Euclidean, token i
+itself excluded). χ = 1 when both clouds have the same k-neighbourhoods, and for independent
+clouds its expectation is the chance level k/(N − 1). Points are *not* de-duplicated
+(DESIGN.md §3): a repeated token is its own neighbour's twin, and dropping it would change N.
+With exact ties in distance (duplicates), which of the tied points enters N_k is decided by the
+neighbour search, so values can differ from DADApy (scikit-learn's tie order) in that case only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from geometry.errors import GeometryError, TooFewPointsError
+from geometry.neighbors import Neighbors, nearest_neighbors
+from geometry.validation import check_points, check_positive_int
+
+OVERLAP_VERSION = 1
+
+
+def _neighbors_for(cloud, *, k: int, name: str) -> Neighbors:
+    if isinstance(cloud, Neighbors):
+        if cloud.k < k:
+            raise TooFewPointsError(f"{name} holds {cloud.k} neighbours per point; the overlap at k={k} needs {k}.")
+        return cloud.first(k)
+    array = check_points(cloud, min_points=k + 1, name=name, what=f"a neighbourhood overlap at k={k}")
+    return nearest_neighbors(array, k=k)
+
+
+def overlap_from_neighbors(neighbors_a: Neighbors, neighbors_b: Neighbors, *, k: int) -> float:
+    """χ_k from two precomputed neighbour sets of the same N points (first k columns used)."""
+    k = check_positive_int(k, name="k")
+    if neighbors_a.n_points != neighbors_b.n_points:
+        raise GeometryError(
+            f"the two clouds must hold the same tokens in the same order; got {neighbors_a.n_points} "
+            f"and {neighbors_b.n_points} points."
+        )
+    if neighbors_a.k < k or neighbors_b.k < k:
+        raise TooFewPointsError(
+            f"the overlap at k={k} needs {k} neighbours per point; got {neighbors_a.k} and {neighbors_b.k}."
+        )
+    ia, ib = neighbors_a.indices[:, :k], neighbors_b.indices[:, :k]
+    n = ia.shape[0]
+    counts = np.empty(n, dtype=np.int64)
+    # Each row holds k distinct indices, so |A ∩ B| is the number of equal pairs (a, b).
+    rows_per_block = max(1, 2**22 // (k * k))
+    for start in range(0, n, rows_per_block):
+        stop = min(n, start + rows_per_block)
+        counts[start:stop] = (ia[start:stop, :, None] == ib[start:stop, None, :]).sum(axis=(1, 2))
+    return float(np.mean(counts / k))
+
+
+def neighborhood_overlap(
+    a,
+    b,
+    *,
+    k: int = 1,
+    neighbors_a: Neighbors | None = None,
+    neighbors_b: Neighbors | None = None,
+) -> float:
+    """Neighbourhood overlap χ_k between clouds ``a`` (N, d_a) and ``b`` (N, d_b) of the same tokens.
+
+    χ_k = mean over tokens i of |N_k^a(i) ∩ N_k^b(i)| / k, self excluded, Euclidean, no
+    de-duplication. Equals DADApy's ``Data(a).return_data_overlap(b, k=k)`` on tie-free clouds.
+    Precomputed ``neighbors_a``/``neighbors_b`` (with at least k neighbours) replace the searches;
+    ``a``/``b`` may then be ``None``.
+
+    Raises
+    ------
+    TooFewPointsError  N < k + 1, or precomputed neighbours with fewer than k columns.
+    GeometryError      the clouds hold different numbers of points.
+    """
+    k = check_positive_int(k, name="k")
+    na = neighbors_a if neighbors_a is not None else _neighbors_for(a, k=k, name="a")
+    nb = neighbors_b if neighbors_b is not None else _neighbors_for(b, k=k, name="b")
+    return overlap_from_neighbors(na, nb, k=k)
+
+
+def consecutive_overlaps(layers: Sequence, *, ks: Iterable[int] = range(1, 7)) -> np.ndarray:
+    """χ_k(l, l + 1) for every pair of successive layers and every k in ``ks``.
+
+    Parameters
+    ----------
+    layers: sequence of L clouds of the same N tokens, each an (N, d) array or a precomputed
+            :class:`~geometry.neighbors.Neighbors` with at least max(ks) neighbours. One
+            neighbour search (k = max(ks)) is made per array layer.
+    ks:     neighbourhood sizes (default 1..6, as in Viswanathan et al.).
+
+    Returns
+    -------
+    (L − 1, len(ks)) float array; row l holds χ_k between layers l and l + 1.
+    """
+    ks = [check_positive_int(k, name="each k in ks") for k in ks]
+    if not ks:
+        raise GeometryError("ks must hold at least one neighbourhood size; got an empty sequence.")
+    layers = list(layers)
+    if len(layers) < 2:
+        raise TooFewPointsError(f"consecutive overlaps need at least 2 layers; got {len(layers)}.")
+    k_max = max(ks)
+    neighbors = [_neighbors_for(layer, k=k_max, name=f"layers[{i}]") for i, layer in enumerate(layers)]
+    out = np.empty((len(layers) - 1, len(ks)))
+    for l in range(len(layers) - 1):
+        for j, k in enumerate(ks):
+            out[l, j] = overlap_from_neighbors(neighbors[l], neighbors[l + 1], k=k)
+    return out

@@ -1,0 +1,62 @@
+"""Block shuffling of a prompt's tokens (Viswanathan et al. 2025, arXiv 2501.10573).
+
+Shuffle index S: split the N tokens into K = 4^S contiguous blocks and permute the blocks
+(keeping the order inside each block). S = 0 (K = 1) is the original prompt; once K ≥ N every
+block is a single token and the order is a full random permutation.
+
+The reference code (token_geometry/extract_shuffled.py) reshapes N = 1024 tokens into K blocks of
+N/K, which needs K to divide N. Policy here when it does not: **near-equal contiguous blocks**,
+exactly those of ``numpy.array_split(range(N), K)`` — the first N mod K blocks hold ⌈N/K⌉ tokens
+and the rest ⌊N/K⌋ — so no token is dropped and the shuffled prompt has the same length N.
+When K divides N this is the reference's split. The block order is
+``rng.permutation(K)``; for K ≥ N it is ``rng.permutation(N)``. Always pass an explicit, seeded
+``numpy.random.Generator`` and record the seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geometry.errors import GeometryError
+from geometry.validation import check_positive_int
+
+SHUFFLE_VERSION = 1
+
+
+def max_shuffle_index(n_tokens: int) -> int:
+    """Smallest S with 4^S ≥ n_tokens: larger indices all give a full permutation (0 for N ≤ 1)."""
+    n = check_positive_int(n_tokens, name="n_tokens", minimum=0)
+    s = 0
+    while 4**s < n:
+        s += 1
+    return s
+
+
+def shuffle_tokens(token_ids, *, shuffle_index: int, rng: np.random.Generator) -> np.ndarray:
+    """The new token order for shuffle index S, as an int64 permutation of 0..N−1.
+
+    ``token_ids[order]`` is the shuffled prompt. K = 4^S contiguous blocks (near-equal when K does
+    not divide N, see the module docstring) are put in the order ``rng.permutation(K)``; S = 0
+    returns the identity without drawing from ``rng``; K ≥ N returns ``rng.permutation(N)``.
+
+    Parameters
+    ----------
+    token_ids:     1-D sequence of the N token ids (only its length is used).
+    shuffle_index: S ≥ 0.
+    rng:           a ``numpy.random.Generator`` (e.g. ``np.random.default_rng(seed)``).
+    """
+    ids = np.asarray(token_ids)
+    if ids.ndim != 1:
+        raise GeometryError(f"token_ids must be a 1-D sequence; got shape {ids.shape}.")
+    s = check_positive_int(shuffle_index, name="shuffle_index", minimum=0)
+    if not isinstance(rng, np.random.Generator):
+        raise GeometryError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)); got {type(rng).__name__}."
+        )
+    n = ids.shape[0]
+    if s == 0 or n <= 1:
+        return np.arange(n, dtype=np.int64)
+    if s >= max_shuffle_index(n):  # K = 4^S ≥ N: every block is one token
+        return rng.permutation(n).astype(np.int64)
+    blocks = np.array_split(np.arange(n, dtype=np.int64), 4**s)
+    return np.concatenate([blocks[b] for b in rng.permutation(len(blocks))])

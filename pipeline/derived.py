@@ -1,0 +1,83 @@
+"""Views computed on demand from a prompt's hidden states, cached under their own keys.
+
+Hidden states are not stored (a 512-token prompt holds ~18 MB of them); the pages keep recent
+ones in memory and otherwise re-run the model (bit-identical). What is derived from them — the
+semantic clusters of a layer, UMAP projections — is small and goes into the store, so a second
+visit of the same view needs neither the model nor the computation.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from cache import ResultStore, StoreError, spec_key
+from geometry.clusters import CLUSTERS_VERSION, semantic_clusters
+from geometry.projection import PROJECTION_VERSION, aligned_projections, umap_projection
+from pipeline.analysis import Outcome
+
+DERIVED_KIND = "derived"
+Points = Callable[[], np.ndarray]  # () -> hidden states (L+1, M, D) of the analysed tokens
+
+
+def derived_arrays(store: ResultStore | None, *, base_key: str, name: str, params: dict,
+                   compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """``compute()``'s arrays, from the store when they were computed before for the same analysis."""
+    spec = {"analysis": base_key, "view": name, **params}
+    key = spec_key(spec)
+    if store is not None:
+        try:
+            hit = store.get(key)
+        except StoreError:
+            hit = None
+        if hit is not None:
+            return dict(hit.arrays)
+    arrays = compute()
+    if store is not None:
+        try:
+            store.put(key, kind=DERIVED_KIND, spec=spec, meta={}, arrays=arrays)
+        except StoreError:
+            pass  # the view is still shown; it will simply be recomputed next time
+    return arrays
+
+
+def token_clusters(outcome: Outcome, *, layer: int, n_clusters: int, points: Points,
+                   store: ResultStore | None) -> dict[str, np.ndarray]:
+    """Agglomerative (cosine, average-linkage) clusters of the tokens at ``layer``, ranked by
+    harmonic-mean local ID, low first. Arrays: labels (M,), cluster_ids (C,), cluster_sizes (C,)."""
+    analysis = outcome.analysis
+
+    def compute() -> dict[str, np.ndarray]:
+        result = semantic_clusters(points()[layer], n_clusters=min(n_clusters, analysis.kept.size),
+                                   local_ids=analysis.local_id[layer - 1])
+        return {"labels": result.labels, "cluster_ids": result.cluster_ids, "cluster_sizes": result.cluster_sizes}
+
+    params = {"layer": layer, "n_clusters": n_clusters, "version": CLUSTERS_VERSION}
+    return derived_arrays(store, base_key=outcome.key, name="clusters", params=params, compute=compute)
+
+
+def layer_projection(outcome: Outcome, *, layer: int, n_components: int, points: Points,
+                     store: ResultStore | None) -> np.ndarray:
+    """Seeded UMAP of the tokens at one layer: (M, n_components)."""
+
+    def compute() -> dict[str, np.ndarray]:
+        return {"embedding": umap_projection(points()[layer], n_components=n_components, random_state=0).embedding}
+
+    params = {"layer": layer, "n_components": n_components, "version": PROJECTION_VERSION}
+    return derived_arrays(store, base_key=outcome.key, name="umap", params=params, compute=compute)["embedding"]
+
+
+def aligned_layer_projections(outcome: Outcome, *, n_components: int, points: Points, store: ResultStore | None,
+                              progress: Callable[[float, str], None] = lambda fraction, message: None) -> np.ndarray:
+    """UMAP of every layer 1..L, each started from the previous layer's layout and Procrustes-aligned
+    to it, so a token can be followed through depth: (L, M, n_components)."""
+
+    def compute() -> dict[str, np.ndarray]:
+        hidden = points()
+        progress(0.0, f"UMAP of {hidden.shape[0] - 1} layers, each started from the previous one")
+        result = aligned_projections(list(hidden[1:]), n_components=n_components, mode="init", random_state=0)
+        return {"embeddings": result.embeddings}
+
+    params = {"n_components": n_components, "mode": "init", "version": PROJECTION_VERSION}
+    return derived_arrays(store, base_key=outcome.key, name="umap_aligned", params=params, compute=compute)["embeddings"]

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geometry.clusters import semantic_clusters
+from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsError
+from geometry.local_id import harmonic_mean_id, local_id
+
+
+def _two_groups(seed=0):
+    rng = np.random.default_rng(seed)
+    low = rng.normal(size=(60, 2)) @ rng.normal(size=(2, 20)) + 20.0  # flat, far away
+    high = rng.normal(size=(60, 10)) @ rng.normal(size=(10, 20)) - 20.0
+    return np.vstack([high, low])  # the high-ID group comes first
+
+
+@pytest.mark.parametrize("metric,linkage", [("euclidean", "ward"), ("euclidean", "average"), ("cosine", "average")])
+def test_recovers_groups_and_orders_low_id_first(metric, linkage):
+    points = _two_groups()
+    result = semantic_clusters(points, n_clusters=2, metric=metric, linkage=linkage)
+    np.testing.assert_array_equal(result.labels[60:], 0)  # low-ID group relabelled 0
+    np.testing.assert_array_equal(result.labels[:60], 1)
+    assert result.cluster_ids[0] < result.cluster_ids[1]
+    ids = local_id(points, k=10).ids
+    assert result.cluster_ids[0] == pytest.approx(harmonic_mean_id(ids[60:]))
+    np.testing.assert_array_equal(result.cluster_sizes, [60, 60])
+    np.testing.assert_array_equal(result.members(0), np.arange(60, 120))
+
+
+def test_distance_threshold_and_precomputed_ids():
+    points = _two_groups(1)
+    ids = np.r_[np.full(60, 9.0), np.full(60, 2.0)]
+    result = semantic_clusters(points, distance_threshold=1.0, local_ids=ids)  # cosine distance ≤ 1
+    assert result.n_clusters == 2
+    np.testing.assert_allclose(result.cluster_ids, [2.0, 9.0])
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_clusters=st.integers(1, 6))
+def test_labels_cover_all_tokens_and_ids_ascend(seed, n_clusters):
+    points = np.random.default_rng(seed).normal(size=(40, 5))
+    result = semantic_clusters(points, n_clusters=n_clusters, k=5)
+    assert result.labels.shape == (40,)
+    assert set(result.labels.tolist()) == set(range(n_clusters))
+    assert result.cluster_sizes.sum() == 40
+    assert np.all(np.diff(result.cluster_ids) >= 0)
+
+
+def test_errors():
+    points = _two_groups()
+    with pytest.raises(GeometryError):
+        semantic_clusters(points)
+    with pytest.raises(GeometryError):
+        semantic_clusters(points, n_clusters=2, distance_threshold=0.5)
+    with pytest.raises(GeometryError):
+        semantic_clusters(points, n_clusters=2, metric="cosine", linkage="ward")
+    with pytest.raises(TooFewPointsError):
+        semantic_clusters(points[:5], n_clusters=6, local_ids=np.ones(5))
+    with pytest.raises(GeometryError):
+        semantic_clusters(points, n_clusters=2, local_ids=np.ones(3))
+    with pytest.raises(DegenerateCloudError):
+        semantic_clusters(np.vstack([points, np.zeros((1, 20))]), n_clusters=2)

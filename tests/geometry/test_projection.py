@@ -1,0 +1,80 @@
+"""UMAP tests: tiny clouds only (the first fit in a process compiles numba code, ~10–20 s)."""
+
+import numpy as np
+import pytest
+
+from geometry.errors import GeometryError, NonFiniteError, TooFewPointsError
+from geometry.projection import aligned_projections, procrustes_align, umap_projection, warm_up_umap
+
+
+@pytest.fixture(scope="module")
+def warmed():
+    return warm_up_umap()
+
+
+def _layers(seed=0, n=40, n_layers=3):
+    rng = np.random.default_rng(seed)
+    layers = [rng.normal(size=(n, 8))]
+    for _ in range(n_layers - 1):
+        layers.append(layers[-1] + 0.1 * rng.normal(size=(n, 8)))
+    return layers
+
+
+def test_warm_up_returns_seconds(warmed):
+    assert warmed >= 0.0
+
+
+@pytest.mark.parametrize("n_components", [2, 3])
+def test_seeded_projection_is_reproducible(warmed, n_components):
+    x = _layers()[0]
+    first = umap_projection(x, n_components=n_components, random_state=3)
+    second = umap_projection(x, n_components=n_components, random_state=3)
+    assert first.embedding.shape == (40, n_components)
+    np.testing.assert_array_equal(first.embedding, second.embedding)
+    assert np.all(np.isfinite(first.embedding))
+
+
+def test_n_neighbors_clipped_for_tiny_clouds(warmed):
+    result = umap_projection(np.random.default_rng(1).normal(size=(6, 3)), n_neighbors=15)
+    assert result.n_neighbors == 5 and result.embedding.shape == (6, 2)
+
+
+@pytest.mark.parametrize("mode", ["init", "procrustes", "independent"])
+def test_aligned_projections_shapes_and_alignment(warmed, mode):
+    layers = _layers()
+    result = aligned_projections(layers, mode=mode, n_neighbors=8)
+    assert result.embeddings.shape == (3, 40, 2) and result.mode == mode
+    if mode != "independent":
+        # Aligned: applying Procrustes again changes (almost) nothing.
+        for l in range(2):
+            realigned = procrustes_align(result.embeddings[l + 1], result.embeddings[l])
+            np.testing.assert_allclose(realigned, result.embeddings[l + 1], atol=1e-3)
+
+
+def test_procrustes_recovers_a_similarity_transform():
+    rng = np.random.default_rng(2)
+    target = rng.normal(size=(30, 2))
+    angle = 0.7
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    source = 2.5 * (target @ rotation) * np.array([1.0, -1.0]) + np.array([4.0, -1.0])  # with a reflection
+    np.testing.assert_allclose(procrustes_align(source, target), target, atol=1e-10)
+
+
+def test_errors():
+    rng = np.random.default_rng(0)
+    with pytest.raises(TooFewPointsError):
+        umap_projection(rng.normal(size=(3, 4)))
+    with pytest.raises(GeometryError):
+        umap_projection(rng.normal(size=(20, 4)), n_components=4)
+    with pytest.raises(NonFiniteError):
+        umap_projection(np.full((20, 4), np.nan))
+    with pytest.raises(GeometryError):
+        umap_projection(rng.normal(size=(20, 4)), init=np.zeros((5, 2)))
+    with pytest.raises(GeometryError):
+        aligned_projections([rng.normal(size=(20, 4)), rng.normal(size=(21, 4))])
+    with pytest.raises(GeometryError):
+        aligned_projections(_layers(), mode="sideways")
+    with pytest.raises(TooFewPointsError):
+        aligned_projections([])
+    with pytest.raises(GeometryError):
+        procrustes_align(np.zeros((3, 2)), np.zeros((4, 2)))

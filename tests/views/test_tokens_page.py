@@ -1,0 +1,31 @@
+import numpy as np
+
+from cache import open_store
+from pipeline import Request, analyse
+from tests.views.apptest import PROMPT, figures, page, press_run, values
+
+
+def test_tokens_page_paints_text_lists_clusters_and_neighbours(tiny_model_dir):
+    app = press_run(page("tokens", model_dir=tiny_model_dir).run())
+    assert not app.exception and not app.error
+    expected = analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=None).analysis
+    heatmap = next(f for f in figures(app) if f["data"][0]["type"] == "heatmap")["data"][0]
+    z = heatmap["z"]
+    z = np.asarray(values(z)).reshape(expected.local_id.shape) if isinstance(z, dict) else np.asarray(z, dtype=float)
+    np.testing.assert_allclose(z, expected.local_id, rtol=1e-6)
+    painted = [element.proto.body for element in app.get("html")]
+    assert any("local ID (k=10" in body for body in painted)
+    tables = [frame.value for frame in app.dataframe]
+    clusters = next(t for t in tables if "harmonic mean local ID" in t.columns)
+    assert clusters["tokens"].sum() == expected.kept.size
+    assert list(clusters["harmonic mean local ID"]) == sorted(clusters["harmonic mean local ID"])
+    neighbours = next(t for t in tables if "LLE weight" in t.columns)
+    assert abs(neighbours["LLE weight"].sum() - 1.0) < 1e-4
+
+
+def test_layer_slider_changes_the_painted_layer(tiny_model_dir, isolated_store):
+    analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=open_store(isolated_store))
+    app = page("tokens", model_dir=tiny_model_dir).run()
+    assert not app.exception
+    app.slider(key="tokens_layer").set_value(2).run()
+    assert any("layer 2)" in element.proto.body for element in app.get("html"))

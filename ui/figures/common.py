@@ -1,0 +1,53 @@
+"""Shared figure styling: fonts, titles that say model, prompt and settings, colour scales."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=15)
+DEPTH_SCALE = "Blues"     # early layers light, late layers dark
+SHUFFLE_SCALE = "Viridis"  # structured (S = 0) dark purple → fully shuffled yellow
+
+
+def short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def title(what: str, *, model: str, prompt: str | None = None, n_tokens: int | None = None, settings: str = "") -> str:
+    """Two-line title: what is shown, then model · prompt · tokens · settings (for slides)."""
+    parts = [model]
+    if prompt is not None:
+        parts.append(f"“{short(prompt)}”")
+    if n_tokens is not None:
+        parts.append(f"{n_tokens} tokens")
+    if settings:
+        parts.append(settings)
+    return f"{what}<br><sup>{' · '.join(parts)}</sup>"
+
+
+def style(figure: go.Figure, *, x: str, y: str, height: int = 480, legend_below: bool = True) -> go.Figure:
+    figure.update_layout(
+        xaxis_title=x, yaxis_title=y, font=FONT, height=height, template="plotly_white",
+        margin=dict(t=90, l=70, r=20, b=60), hovermode="closest",
+        legend=dict(orientation="h", y=-0.22) if legend_below else None,
+    )
+    return figure
+
+
+def colours(scale: str, count: int, *, low: float = 0.25) -> list[str]:
+    """``count`` colours from a sequential scale, skipping its palest part."""
+    if count == 1:
+        return sample_colorscale(scale, [1.0])
+    return sample_colorscale(scale, [low + (1 - low) * i / (count - 1) for i in range(count)])
+
+
+def colour_bar_trace(*, scale: str, low: float, high: float, label: str, low_cut: float = 0.25) -> go.Scatter:
+    """An invisible trace that only draws a colour bar for a discrete colouring."""
+    return go.Scatter(
+        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+        marker=dict(colorscale=[[0, sample_colorscale(scale, [low_cut])[0]], [1, sample_colorscale(scale, [1.0])[0]]],
+                    cmin=low, cmax=high, color=[low], showscale=True,
+                    colorbar=dict(title=label, thickness=14, len=0.8)),
+    )

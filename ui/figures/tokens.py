@@ -1,0 +1,99 @@
+"""Figures of the Tokens page: text painted by a per-token value, local-ID heatmap, cluster tables."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative, sample_colorscale
+
+from pipeline import Analysis
+from ui.figures.common import style, title
+
+VALUE_SCALE = "Plasma"
+
+
+def _visible(token: str) -> str:
+    return html.escape(token).replace("\n", "↵<br>").replace("\t", "⇥")
+
+
+def painted_text(tokens: list[str], values: np.ndarray, *, label: str, low: float, high: float) -> str:
+    """HTML of the text with each token's background coloured by its value (hover shows it).
+
+    NaN values (e.g. the first token has no next-token loss) are left unpainted.
+    """
+    spread = (high - low) or 1.0
+    spans = []
+    for position, (token, value) in enumerate(zip(tokens, values)):
+        if np.isfinite(value):
+            colour = sample_colorscale(VALUE_SCALE, [float(np.clip((value - low) / spread, 0, 1))])[0]
+            spans.append(f'<span title="#{position} {html.escape(repr(token))}: {label} {value:.2f}" '
+                         f'style="background:{colour};color:white;border-radius:3px;padding:0 1px">{_visible(token)}</span>')
+        else:
+            spans.append(f'<span title="#{position}: no {label}">{_visible(token)}</span>')
+    return _legend(label, low, high) + '<div style="line-height:1.9;font-size:1.05rem">' + "".join(spans) + "</div>"
+
+
+def _legend(label: str, low: float, high: float) -> str:
+    stops = ", ".join(sample_colorscale(VALUE_SCALE, list(np.linspace(0, 1, 6))))
+    return (f'<div style="display:flex;align-items:center;gap:8px;margin-bottom:6px;font-size:0.9rem">'
+            f"{label}: {low:.1f}<div style='width:180px;height:12px;background:linear-gradient(to right, {stops})'></div>"
+            f"{high:.1f}</div>")
+
+
+def cluster_text(tokens: list[str], labels: np.ndarray) -> str:
+    """HTML of the text with each token coloured by its cluster (cluster 0 = lowest local ID)."""
+    palette = qualitative.Dark24
+    spans = [f'<span title="cluster {label}" style="color:{palette[label % len(palette)]};font-weight:600">'
+             f"{_visible(token)}</span>" for token, label in zip(tokens, labels)]
+    return '<div style="line-height:1.9;font-size:1.05rem">' + "".join(spans) + "</div>"
+
+
+def cluster_table(tokens: list[str], clusters: dict[str, np.ndarray], *, show: int = 12) -> pd.DataFrame:
+    labels = clusters["labels"]
+    rows = []
+    for label, (local, size) in enumerate(zip(clusters["cluster_ids"], clusters["cluster_sizes"])):
+        members = [tokens[i] for i in np.flatnonzero(labels == label)]
+        distinct = list(dict.fromkeys(t.strip() or repr(t) for t in members))
+        rows.append({"cluster": label, "harmonic mean local ID": round(float(local), 2), "tokens": int(size),
+                     "members": " · ".join(distinct[:show]) + (" …" if len(distinct) > show else "")})
+    return pd.DataFrame(rows)
+
+
+def local_id_heatmap(analysis: Analysis) -> go.Figure:
+    """Local ID of every token (columns, in prompt order) at every layer (rows)."""
+    tokens = analysis.kept_tokens
+    figure = go.Figure(go.Heatmap(
+        z=analysis.local_id, x=np.arange(len(tokens)), y=analysis.layers, colorscale=VALUE_SCALE,
+        customdata=np.broadcast_to(np.array([repr(t) for t in tokens], dtype=object), analysis.local_id.shape),
+        hovertemplate="token #%{x} %{customdata}<br>layer %{y}<br>local ID %{z:.2f}<extra></extra>",
+        colorbar=dict(title="local ID"), zmin=float(np.nanpercentile(analysis.local_id, 2)),
+        zmax=float(np.nanpercentile(analysis.local_id, 98)),
+    ))
+    figure.update_layout(title=title("Local ID of each token at each layer", model=analysis.model_name,
+                                     prompt=analysis.prompt, n_tokens=analysis.n_tokens,
+                                     settings=f"Levina–Bickel MLE, k = {analysis.local_k}"))
+    return style(figure, x="token position in the prompt", y="layer", height=460, legend_below=False)
+
+
+def heatmap_table(analysis: Analysis) -> pd.DataFrame:
+    tokens = analysis.kept_tokens
+    return pd.DataFrame([{"layer": int(layer), "position": int(analysis.kept[i]), "token": tokens[i],
+                          "local_id": float(analysis.local_id[row, i])}
+                         for row, layer in enumerate(analysis.layers) for i in range(len(tokens))])
+
+
+def neighbour_table(analysis: Analysis, *, layer: int, token: int) -> pd.DataFrame:
+    """Nearest tokens of token ``token`` (index into kept tokens) at ``layer``, with LLE weights."""
+    tokens = analysis.kept_tokens
+    row = layer - 1
+    indices = analysis.neighbor_indices[row, token]
+    return pd.DataFrame({
+        "rank": np.arange(1, indices.size + 1),
+        "position": analysis.kept[indices],
+        "token": [repr(tokens[i]) for i in indices],
+        "distance": analysis.neighbor_distances[row, token],
+        "LLE weight": analysis.lle_weights[row, token],
+    })

@@ -1,0 +1,66 @@
+"""Tokens: the prompt painted by local ID or loss, a token × layer heatmap, semantic clusters,
+and each token's nearest neighbours with LLE weights (Lee et al. 2025)."""
+
+import numpy as np
+import streamlit as st
+
+from pipeline.derived import token_clusters
+from ui.figures import tokens as figures
+from ui.hidden import hidden_states
+from ui.resources import current_store_path, store_handle
+from ui.run import current_outcome, show_provenance, with_messages
+from ui.show import presenting, show_figure
+from ui.sidebar import render_sidebar
+from ui.url import url_int, write_url
+
+request, run = render_sidebar()
+st.title("Tokens")
+if not presenting():
+    st.caption("Per-token local intrinsic dimension (Levina–Bickel MLE on each token's k nearest neighbours) "
+               "painted on the text. Lee et al. 2025: low-ID tokens form semantically coherent clusters.")
+outcome = current_outcome(request, run=run)
+if outcome is None:
+    st.stop()
+analysis = outcome.analysis
+show_provenance(outcome)
+tokens = list(analysis.kept_tokens)
+surprisal = np.concatenate([[np.nan], analysis.losses])[analysis.kept] if analysis.losses.size else None
+n_layers = int(analysis.layers.size)
+start_layer, notice = url_int("layer", low=1, high=n_layers, default=analysis.peak_layer or 1)
+if notice:
+    st.warning(notice)
+
+
+@st.fragment
+def layer_views() -> None:
+    """Everything that depends on the layer; moving the slider reruns only this part."""
+    layer = st.slider("Layer", 1, n_layers, start_layer, key="tokens_layer")
+    write_url(model=request.model, prompt=request.prompt, layer=layer)
+    choices = ["local ID", "next-token loss"] if surprisal is not None else ["local ID"]
+    paint = st.radio("Paint tokens by", choices, horizontal=True, key="tokens_paint")
+    values = analysis.local_id[layer - 1] if paint == "local ID" else surprisal
+    finite = values[np.isfinite(values)]
+    low, high = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
+    label = f"local ID (k={analysis.local_k}, layer {layer})" if paint == "local ID" else "loss (nats)"
+    st.html(figures.painted_text(tokens, values, label=label, low=float(low), high=float(high)))
+
+    st.subheader(f"Semantic clusters at layer {layer}")
+    n_clusters = st.slider("Number of clusters", 2, min(20, len(tokens) - 1), min(8, len(tokens) - 1), key="n_clusters")
+    store = store_handle(current_store_path()).store
+    clusters = with_messages(lambda: token_clusters(outcome, layer=layer, n_clusters=n_clusters,
+                                                     points=hidden_states(outcome, request), store=store))
+    if clusters is not None:
+        st.caption("Agglomerative clustering (cosine distance, average linkage); cluster 0 has the lowest "
+                   "harmonic-mean local ID. Colours match the table.")
+        st.html(figures.cluster_text(tokens, clusters["labels"]))
+        st.dataframe(figures.cluster_table(tokens, clusters), hide_index=True)
+
+    st.subheader("Nearest neighbours of a token")
+    choice = st.selectbox("Token", range(len(tokens)), format_func=lambda i: f"#{analysis.kept[i]} {tokens[i]!r}",
+                          key="tokens_selected")
+    st.dataframe(figures.neighbour_table(analysis, layer=layer, token=int(choice)), hide_index=True)
+    st.caption("LLE weights reconstruct the token from these neighbours (they sum to 1; Roweis & Saul 2000).")
+
+
+layer_views()
+show_figure(figures.local_id_heatmap(analysis), name="local-id-heatmap", data=figures.heatmap_table(analysis))
