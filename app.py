@@ -12,5 +12,9 @@ st.navigation(
     [
         st.Page("views/layers.py", title="Layers", icon=":material/show_chart:", default=True),
         st.Page("views/tokens.py", title="Tokens", icon=":material/text_fields:"),
+        st.Page("views/neighbours.py", title="Neighbours", icon=":material/hub:"),
+        st.Page("views/projection.py", title="UMAP", icon=":material/bubble_chart:", url_path="umap"),
+        st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("views/embeddings.py", title="Embeddings", icon=":material/grid_on:"),
     ]
 ).run()

@@ -15,7 +15,7 @@ CORPUS = [
 ]
 
 
-def build_tiny_model(folder: Path, *, n_layers: int = 4, hidden_size: int = 32, context: int = 128) -> Path:
+def build_tiny_model(folder: Path, *, n_layers: int = 4, hidden_size: int = 32, context: int = 128, seed: int = 0) -> Path:
     """Write a tiny Llama model (config, safetensors weights, fast tokenizer) into ``folder``."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
@@ -24,7 +24,7 @@ def build_tiny_model(folder: Path, *, n_layers: int = 4, hidden_size: int = 32, 
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<s>", "</s>"],
+    trainer = trainers.BpeTrainer(vocab_size=1000, special_tokens=["<unk>", "<s>", "</s>"],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tokenizer.train_from_iterator(CORPUS, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
@@ -33,7 +33,7 @@ def build_tiny_model(folder: Path, *, n_layers: int = 4, hidden_size: int = 32, 
         num_hidden_layers=n_layers, num_attention_heads=4, num_key_value_heads=2,
         max_position_embeddings=context, bos_token_id=1, eos_token_id=2, tie_word_embeddings=False,
     )
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder, safe_serialization=True)

@@ -36,3 +36,13 @@ def store_handle(path: str) -> StoreHandle:
 
 def current_store_path() -> str:
     return st.session_state.get("store_path") or str(default_store_path())
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_umap_in_background() -> None:
+    """Compile UMAP's numba kernels once per process, in a thread, off the first interaction."""
+    import threading
+
+    from geometry.projection import warm_up_umap
+
+    threading.Thread(target=warm_up_umap, name="umap-warm-up", daemon=True).start()

@@ -42,10 +42,13 @@ def _run_with_progress(request: Request, store, key: str) -> Outcome:
     return outcome
 
 
-def current_outcome(request: Request, *, run: bool) -> Outcome | None:
-    """The outcome for ``request``, or None (after telling the user why) if there is none yet."""
+def current_outcome(request: Request, *, run: bool, quiet: bool = False) -> Outcome | None:
+    """The outcome for ``request``, or None (after telling the user why) if there is none yet.
+
+    ``quiet``: for a secondary result (e.g. the shuffled twin of the prompt): no "press Run" hint.
+    """
     handle = store_handle(current_store_path())
-    if handle.notice:
+    if handle.notice and not quiet:
         st.warning(handle.notice)
     if st.session_state.get(UNCONFIRMED) and not run:
         st.info("The model in the sidebar came from a link: check it, then press **Run** to load it.")
@@ -62,7 +65,8 @@ def current_outcome(request: Request, *, run: bool) -> Outcome | None:
         started = time.perf_counter()
         hit = cached(handle.store, key)
         if hit is None:
-            st.info("Choose a model and a prompt in the sidebar, then press **Run**.")
+            if not quiet:
+                st.info("Choose a model and a prompt in the sidebar, then press **Run**.")
             return None
         return _remember(Outcome(key=key, spec=spec, analysis=hit, from_cache=True,
                                  seconds=time.perf_counter() - started))
@@ -139,3 +143,21 @@ def show_provenance(outcome: Outcome) -> None:
         st.warning(note)
     if outcome.cache_notice:
         st.warning(outcome.cache_notice)
+
+
+def with_progress(label: str, action):
+    """``action(progress)``; a status box with a progress bar appears only if progress is reported
+    (so a cache hit shows nothing)."""
+    box: dict = {}
+
+    def progress(fraction: float, message: str) -> None:
+        if "status" not in box:
+            box["status"] = st.status(f"{label}…", expanded=True)
+            box["bar"], box["step"] = box["status"].progress(0.0), box["status"].empty()
+        box["bar"].progress(min(max(fraction, 0.0), 1.0))
+        box["step"].write(message)
+
+    result = action(progress)
+    if "status" in box:
+        box["status"].update(label=f"{label}: done", state="complete", expanded=False)
+    return result

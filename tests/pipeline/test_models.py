@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from cache import open_store
+from geometry import global_similarity, twonn
+from lm import load_model, resolve_model
+from lm.embeddings import input_embeddings, vocabulary
+from pipeline.models import cross_model_analysis, embedding_analysis, shared_tokens, stored_embedding_results
+from tests.tiny_model import build_tiny_model
+
+
+def test_embedding_id_is_computed_once_then_served_from_the_store(tiny_model_dir):
+    store = open_store(":memory:")
+    first = embedding_analysis(str(tiny_model_dir), store=store, max_points=4096)
+    matrix = input_embeddings(load_model(resolve_model(str(tiny_model_dir))))
+    assert first.result.n_rows == matrix.shape[0] and first.result.n_features == matrix.shape[1]
+    assert first.result.id_twonn == pytest.approx(twonn(matrix).id, rel=1e-9)
+    assert first.result.redundancy == pytest.approx(1 - first.result.id_twonn / matrix.shape[1])
+    again = embedding_analysis(str(tiny_model_dir), store=store, max_points=4096,
+                               loader=lambda *a: pytest.fail("the model must not load"))
+    assert again.from_cache and again.result == first.result
+    assert [row["model"] for row in stored_embedding_results(store)] == [first.model_name]
+    assert embedding_analysis(str(tiny_model_dir), store=store, max_points=8192, only_cached=True) is None
+
+
+def test_shared_tokens_keep_whole_words_present_in_both():
+    a = [" the", " The", "ing", " cat", " dog", " x", " über"]
+    b = [" dog", " the", " cat", " The"]
+    assert [t for t, _, _ in shared_tokens(a, b, limit=10)] == [" the", " The", " cat", " dog"]
+    assert shared_tokens(a, b, limit=2)[1] == (" The", 1, 3)
+
+
+def test_a_model_compared_with_itself_is_perfectly_similar(tiny_model_dir, tmp_path):
+    result = cross_model_analysis(str(tiny_model_dir), str(tiny_model_dir), store=None, lle_k=3)
+    assert result.global_pearson == pytest.approx(1.0)
+    assert result.lle_transfer == pytest.approx(result.lle_own, rel=1e-9)
+    assert result.lle_own < result.lle_random
+
+
+def test_two_different_models_use_their_shared_tokens(tiny_model_dir, tmp_path):
+    other = build_tiny_model(tmp_path / "other", seed=1)
+    store = open_store(":memory:")
+    result = cross_model_analysis(str(tiny_model_dir), str(other), store=store, lle_k=3)
+    loaded_a, loaded_b = (load_model(resolve_model(str(path))) for path in (tiny_model_dir, other))
+    va, vb = vocabulary(loaded_a), vocabulary(loaded_b)
+    rows = [(va.index(t), vb.index(t)) for t in result.tokens]
+    a = input_embeddings(loaded_a)[[i for i, _ in rows]]
+    b = input_embeddings(loaded_b)[[j for _, j in rows]]
+    assert result.global_pearson == pytest.approx(global_similarity(a, b).pearson, rel=1e-9)
+    cached = cross_model_analysis(str(tiny_model_dir), str(other), store=store, lle_k=3,
+                                  loader=lambda *args: pytest.fail("the models must not load"))
+    assert cached == result or np.isnan(result.steering_cosine)

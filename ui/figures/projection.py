@@ -1,0 +1,75 @@
+"""Figures of the UMAP page: a layer's token cloud in 2-D/3-D, coloured by a per-token value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+from pipeline import Analysis
+from ui.figures.common import DEPTH_SCALE, colour_bar_trace, colours, style, title
+
+CONTINUOUS = {"local ID": "Plasma", "position in the prompt": "Viridis"}
+
+
+def contexts(tokens: list[str], *, width: int = 4) -> list[str]:
+    """Each token with a few neighbours in the text, the token itself in brackets (for hover)."""
+    flat = [t.replace("\n", "↵") for t in tokens]
+    return ["".join(flat[max(0, i - width):i]) + "[" + flat[i] + "]" + "".join(flat[i + 1:i + 1 + width])
+            for i in range(len(flat))]
+
+
+def projection_figure(analysis: Analysis, embedding: np.ndarray, *, layer: int, colour_by: str,
+                      values: np.ndarray, highlight: int | None = None, aligned: bool = False) -> go.Figure:
+    """Scatter of the UMAP embedding (M, 2 or 3); ``values`` colour the points (cluster labels are ints)."""
+    three_d = embedding.shape[1] == 3
+    hover = contexts(list(analysis.kept_tokens))
+    scatter = go.Scatter3d if three_d else go.Scatter
+    coordinates = dict(x=embedding[:, 0], y=embedding[:, 1], **({"z": embedding[:, 2]} if three_d else {}))
+    if colour_by == "cluster":
+        palette = qualitative.Dark24
+        marker = dict(color=[palette[int(v) % len(palette)] for v in values], size=4 if three_d else 8)
+        value_text = [f"cluster {int(v)}" for v in values]
+    else:
+        finite = values[np.isfinite(values)]
+        low, high = np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)
+        marker = dict(color=values, colorscale=CONTINUOUS[colour_by], size=4 if three_d else 8, showscale=True,
+                      cmin=float(low), cmax=float(high), colorbar=dict(title=colour_by))
+        value_text = [f"{colour_by} {v:.2f}" for v in values]
+    figure = go.Figure(scatter(**coordinates, mode="markers", marker=marker, customdata=np.c_[hover, value_text],
+                               hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>", showlegend=False))
+    if highlight is not None:
+        point = {axis: [values_[highlight]] for axis, values_ in coordinates.items()}
+        figure.add_trace(scatter(**point, mode="markers+text", text=[hover[highlight]], textposition="top center",
+                                 marker=dict(size=16 if not three_d else 8, color="rgba(0,0,0,0)",
+                                             line=dict(color="black", width=3)),
+                                 showlegend=False, hoverinfo="skip"))
+    mode = "aligned with the previous layer" if aligned else "independent"
+    figure.update_layout(title=title(f"UMAP of the token cloud at layer {layer}", model=analysis.model_name,
+                                     prompt=analysis.prompt, n_tokens=analysis.n_tokens,
+                                     settings=f"{mode}; colour: {colour_by}"))
+    return style(figure, x="UMAP 1", y="UMAP 2", height=620, legend_below=False)
+
+
+def projection_table(analysis: Analysis, embedding: np.ndarray, *, layer: int, values: np.ndarray, colour_by: str) -> pd.DataFrame:
+    table = pd.DataFrame({"layer": layer, "position": analysis.kept, "token": list(analysis.kept_tokens)})
+    for axis in range(embedding.shape[1]):
+        table[f"umap_{axis + 1}"] = embedding[:, axis]
+    table[colour_by] = values
+    return table
+
+
+def trajectory_figure(analysis: Analysis, embeddings: np.ndarray, *, token: int) -> go.Figure:
+    """Where one token sits in the aligned 2-D UMAP at each layer, early layers light, late dark."""
+    path = embeddings[:, token, :2]
+    palette = colours(DEPTH_SCALE, path.shape[0])
+    figure = go.Figure(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color="#bbb"),
+                                  showlegend=False, hoverinfo="skip"))
+    figure.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="markers", marker=dict(color=palette, size=10),
+                                customdata=analysis.layers, showlegend=False,
+                                hovertemplate="layer %{customdata}<extra></extra>"))
+    figure.add_trace(colour_bar_trace(scale=DEPTH_SCALE, low=1, high=int(analysis.layers[-1]), label="layer"))
+    figure.update_layout(title=title(f"Path of token #{int(analysis.kept[token])} {analysis.kept_tokens[token]!r} "
+                                     "through the layers", model=analysis.model_name, settings="aligned UMAP"))
+    return style(figure, x="UMAP 1", y="UMAP 2", height=480, legend_below=False)

@@ -1,0 +1,44 @@
+"""Neighbours: the angle between each token's two nearest neighbours, structured vs fully shuffled."""
+
+import dataclasses
+
+import streamlit as st
+
+from geometry.shuffle import max_shuffle_index
+from ui.figures import neighbours as figures
+from ui.run import current_outcome, show_provenance
+from ui.show import presenting, show_figure
+from ui.sidebar import render_sidebar
+from ui.url import url_int, write_url
+
+request, run = render_sidebar()
+st.title("Neighbours")
+if not presenting():
+    st.caption("For each token i with nearest neighbours a and b: the angle between x_a − x_i and x_b − x_i "
+               "(Viswanathan et al. 2025). Shuffling the prompt changes how tokens sit among their neighbours.")
+outcome = current_outcome(request, run=run)
+if outcome is None:
+    st.stop()
+analysis = outcome.analysis
+show_provenance(outcome)
+full_shuffle = max_shuffle_index(int(analysis.kept.size))
+shuffled_request = dataclasses.replace(request, shuffle_index=full_shuffle, seed=0)
+pressed = st.button(f"Add the fully shuffled prompt (S={full_shuffle}, one model run)")
+shuffled = current_outcome(shuffled_request, run=pressed, quiet=True)
+analyses = [analysis] + ([shuffled.analysis] if shuffled else [])
+n_layers = int(analysis.layers.size)
+start, notice = url_int("layer", low=1, high=n_layers, default=n_layers)
+if notice:
+    st.warning(notice)
+
+
+@st.fragment
+def histogram() -> None:
+    layer = st.slider("Layer", 1, n_layers, start, key="neighbours_layer")
+    write_url(model=request.model, prompt=request.prompt, layer=layer)
+    show_figure(figures.angle_histogram(analyses, layer=layer), name=f"nn-angles-layer-{layer}",
+                data=figures.histogram_table(analyses, layer=layer))
+
+
+histogram()
+show_figure(figures.mean_angle_curve(analyses), name="mean-nn-angle-per-layer", data=figures.mean_angle_table(analyses))

@@ -1,0 +1,72 @@
+"""UMAP: the token cloud of one layer in 2-D or 3-D; aligned mode follows tokens through depth."""
+
+import numpy as np
+import streamlit as st
+
+from pipeline.derived import aligned_layer_projections, layer_projection, token_clusters
+from ui.figures import projection as figures
+from ui.hidden import hidden_states
+from ui.resources import current_store_path, store_handle
+from ui.run import current_outcome, show_provenance, with_messages
+from ui.show import presenting, show_figure
+from ui.sidebar import render_sidebar
+from ui.url import url_int, write_url
+
+request, run = render_sidebar()
+st.title("UMAP")
+if not presenting():
+    st.caption("A seeded UMAP (McInnes et al. 2018) of the tokens' hidden states at one layer. Hover a point to "
+               "see its token in context. Projections are cached, so revisiting a layer is instant.")
+outcome = current_outcome(request, run=run)
+if outcome is None:
+    st.stop()
+analysis = outcome.analysis
+show_provenance(outcome)
+store = store_handle(current_store_path()).store
+points = hidden_states(outcome, request)
+n_layers = int(analysis.layers.size)
+start, notice = url_int("layer", low=1, high=n_layers, default=analysis.peak_layer or 1)
+if notice:
+    st.warning(notice)
+left, middle, right = st.columns(3)
+dimensions = left.radio("Dimensions", [2, 3], horizontal=True, key="umap_dimensions")
+colour_by = middle.selectbox("Colour by", ["local ID", "cluster", "position in the prompt"], key="umap_colour")
+aligned = right.toggle("Align layers (follow tokens through depth)", key="umap_aligned",
+                       help="Each layer's UMAP starts from the previous layer's layout and is rotated onto it. "
+                            f"The first time this computes all {n_layers} layers (~2 s each).")
+embeddings = None
+if aligned:
+    embeddings = with_messages(lambda: aligned_layer_projections(outcome, n_components=dimensions, points=points,
+                                                                 store=store))
+
+
+@st.fragment
+def layer_view() -> None:
+    layer = st.slider("Layer", 1, n_layers, start, key="umap_layer")
+    write_url(model=request.model, prompt=request.prompt, layer=layer)
+    token = st.selectbox("Highlight a token", [None, *range(analysis.kept.size)], key="umap_token",
+                         format_func=lambda i: "none" if i is None else f"#{analysis.kept[i]} {analysis.kept_tokens[i]!r}")
+    if embeddings is not None:
+        embedding = embeddings[layer - 1]
+    else:
+        with st.spinner(f"UMAP of layer {layer}…"):
+            embedding = with_messages(lambda: layer_projection(outcome, layer=layer, n_components=dimensions,
+                                                               points=points, store=store))
+    if embedding is None:
+        return
+    if colour_by == "cluster":
+        clusters = with_messages(lambda: token_clusters(outcome, layer=layer, n_clusters=8, points=points, store=store))
+        values = clusters["labels"] if clusters else np.zeros(analysis.kept.size)
+    elif colour_by == "local ID":
+        values = analysis.local_id[layer - 1]
+    else:
+        values = analysis.kept.astype(float)
+    figure = figures.projection_figure(analysis, embedding, layer=layer, colour_by=colour_by, values=values,
+                                       highlight=token, aligned=embeddings is not None)
+    show_figure(figure, name=f"umap-layer-{layer}",
+                data=figures.projection_table(analysis, embedding, layer=layer, values=values, colour_by=colour_by))
+    if embeddings is not None and token is not None:
+        show_figure(figures.trajectory_figure(analysis, embeddings, token=token), name="token-path")
+
+
+layer_view()
