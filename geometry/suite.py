@@ -100,6 +100,10 @@ def _id_statistics(cloud: PreparedCloud, settings: SuiteSettings) -> tuple[tuple
         twonn = (linear.id, linear.error, mle.id, mle.error)
     except GeometryError as error:
         return (nan, nan, nan, nan), gride, gride_error, [str(error)]
+    skipped = [int(s) for s in scalings if s > cloud.neighbors.k]
+    if skipped:
+        problems.append(f"GRIDE at range scaling {', '.join(map(str, skipped))} needs {skipped[0] + 1} distinct "
+                        f"tokens or more; left out")
     for index, scaling in enumerate(scalings):
         if scaling > cloud.neighbors.k:
             continue
@@ -121,7 +125,10 @@ def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
     twonn, gride, gride_error, problems = _id_statistics(cloud, settings)
     n_tokens = cloud.points.shape[0]
     local = np.full(n_tokens, np.nan, dtype=np.float32)
-    if cloud.neighbors.k >= settings.local_k:
+    if cloud.neighbors.k < settings.local_k:
+        problems.append(f"the local ID with k={settings.local_k} needs {settings.local_k + 1} distinct tokens; "
+                        "left out")
+    else:
         try:
             local = _per_token(mle_from_neighbors(cloud.neighbors, k=settings.local_k), cloud)
         except GeometryError as error:
@@ -130,6 +137,8 @@ def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
     if cloud.neighbors.k >= 2:
         angles = _per_token(angles_from_neighbors(cloud.distinct.points, cloud.neighbors), cloud)
     k = min(settings.token_neighbors, cloud.all_neighbors.k)
+    if k < settings.token_neighbors:
+        problems.append(f"only {k} neighbours per token (asked for {settings.token_neighbors})")
     indices = cloud.all_neighbors.indices[:, :k]
     with_diagonal = mean_cosine_similarity(cloud.points, zero_vectors="zero")
     without_diagonal = mean_cosine_similarity(cloud.points, include_diagonal=False, zero_vectors="zero")

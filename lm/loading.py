@@ -96,7 +96,15 @@ def load_model(
         torch.set_num_threads(int(threads))
     device = _resolve_device(device)
     fingerprint = model_fingerprint(spec)
-    folder = _model_folder(spec, fingerprint, progress)
+    try:
+        folder = _model_folder(spec, fingerprint, progress)
+    except (ModelNotFoundError, ModelLoadError):
+        raise
+    except Exception as error:  # a truncated or corrupt GGUF fails inside the converter
+        raise ModelLoadError(
+            f"Could not read {spec.name!r} as a GGUF model: {type(error).__name__}: {error}. "
+            "The file may be truncated or corrupt, or its architecture unsupported by transformers."
+        ) from error
     progress(f"Loading {spec.name} ({dtype}, {device})")
     options = dict(local_files_only=True, trust_remote_code=spec.trust_remote_code)
     try:

@@ -121,6 +121,27 @@ def _finite_tokens(hidden: np.ndarray, notes: list[str]) -> np.ndarray:
     return np.flatnonzero(finite)
 
 
+def _layer_list(layers: list[int]) -> str:
+    """[1, 2, 3, 7] → "layers 1–3, 7"."""
+    runs: list[list[int]] = []
+    for layer in layers:
+        if runs and layer == runs[-1][1] + 1:
+            runs[-1][1] = layer
+        else:
+            runs.append([layer, layer])
+    text = ", ".join(f"{first}–{last}" if last > first else f"{first}" for first, last in runs)
+    return ("layer " if len(layers) == 1 else "layers ") + text
+
+
+def _grouped_problems(suites) -> list[str]:
+    """One note per distinct problem, naming the layers it happened at."""
+    layers_by_problem: dict[str, list[int]] = {}
+    for layer, suite in enumerate(suites, start=1):
+        for problem in filter(None, suite.problem.split("; ")):
+            layers_by_problem.setdefault(problem, []).append(layer)
+    return [f"{_layer_list(layers).capitalize()}: {problem}." for problem, layers in layers_by_problem.items()]
+
+
 def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Progress, notes: list[str]):
     """The suite at layers 1..L and the overlap between consecutive layers (one search per layer)."""
     n_layers = hidden.shape[0] - 1
@@ -135,9 +156,7 @@ def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Pro
         if previous is not None:
             overlaps.append(consecutive_overlap(previous, cloud, settings=settings))
         previous = cloud
-    for layer, suite in enumerate(suites, start=1):
-        if suite.problem:
-            notes.append(f"Layer {layer}: {suite.problem}")
+    notes.extend(_grouped_problems(suites))
     duplicates = np.array([s.n_duplicates for s in suites])
     if duplicates.max(initial=0) > 0:
         worst = int(np.argmax(duplicates))

@@ -12,6 +12,7 @@ from lm import BUNDLED_MODELS, DEFAULT_MODEL, DTYPES
 from pipeline import Request
 from pipeline.spec import DEFAULT_MAX_TOKENS
 from prompts import default_prompt
+from ui.prompt_source import render_prompt_source
 from ui.resources import current_store_path, warm_up_umap_in_background
 from ui.show import FORMAT_KEY, PRESENT_KEY, presentation_css
 from ui.url import UNCONFIRMED, read_url_once, write_url
@@ -65,7 +66,8 @@ def render_sidebar() -> tuple[Request, bool]:
             st.checkbox("Trust remote code for this model", key="trust_remote_code",
                         help="Runs Python code shipped with the model. Only for models you trust.")
         st.text_area("Prompt", key="prompt", height=220)
-        run = st.button("Run", type="primary", use_container_width=True)
+        run = st.button("Run", type="primary", width="stretch")
+        render_prompt_source()
         with st.expander("Options"):
             st.selectbox("Precision", DTYPES, key="dtype")
             st.number_input("Max tokens", min_value=16, max_value=8192, step=64, key="max_tokens",

@@ -1,0 +1,227 @@
+"""One test per row of docs/bad-inputs.md (the row id is in each test's name).
+
+Every bad input must end as a clear message (on the page, or a named error the page shows), never a
+traceback, and must not lose anything already stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import numpy as np
+import pytest
+
+from cache import open_store
+from geometry.suite import SuiteSettings
+from lm import ModelLoadError, ModelNotFoundError, PromptError, load_model, resolve_model
+from pipeline import Request, analyse
+from prompts import (BinaryFileError, EmptyFileError, FileTooLargeError, InvalidJsonLineError, MissingTextFieldError,
+                     NotUtf8Error, UnsupportedFormatError, parse_prompt_file)
+from tests.views.apptest import PROMPT, page, press_run
+
+
+def _request(model_dir, **changes) -> Request:
+    return Request(model=str(model_dir), prompt=changes.pop("prompt", PROMPT), **changes)
+
+
+def _page_messages(model_dir, *, prompt=PROMPT, model=None, query=None, name="layers"):
+    app = page(name, model_dir=model or model_dir, prompt=prompt)
+    if query:
+        app.query_params.update(query)
+    app = press_run(app.run()) if query is None else app.run()
+    assert not app.exception, "a traceback reached the page"
+    return [element.value for kind in ("error", "warning", "info") for element in getattr(app, kind)]
+
+
+# B01–B04: prompts that are empty or too short -------------------------------------------------
+
+@pytest.mark.parametrize("row, prompt, expected", [
+    ("B01", "", "empty"), ("B02", "   \n\t  ", "empty"), ("B03", "Hi", "at least 9"), ("B04", "The quick brown fox", "at least 9")])
+def test_B01_B04_empty_or_short_prompts_are_explained(tiny_model_dir, row, prompt, expected):
+    with pytest.raises(PromptError, match=expected):
+        analyse(_request(tiny_model_dir, prompt=prompt), store=None)
+    assert any(expected in message for message in _page_messages(tiny_model_dir, prompt=prompt))
+
+
+# B05–B06: prompts that are too long -----------------------------------------------------------
+
+def test_B05_prompt_longer_than_the_context_is_truncated_with_a_note(tiny_model_dir):
+    analysis = analyse(_request(tiny_model_dir, prompt=PROMPT * 10), store=None).analysis
+    assert analysis.n_tokens == 128 and analysis.truncated
+    assert any("model context: 128" in note for note in analysis.notes)
+
+
+def test_B06_prompt_longer_than_max_tokens_is_truncated_with_a_note(tiny_model_dir):
+    analysis = analyse(_request(tiny_model_dir, max_tokens=24), store=None).analysis
+    assert analysis.n_tokens == 24 and any("only the first 24" in note for note in analysis.notes)
+
+
+# B07–B08: degenerate clouds ------------------------------------------------------------------
+
+def test_B07_one_token_repeated_is_analysed_without_error(tiny_model_dir):
+    analysis = analyse(_request(tiny_model_dir, prompt=" the" * 40), store=None).analysis
+    assert analysis.n_tokens == 40 and np.isfinite(analysis.cosine[0])
+
+
+def test_B08_all_points_identical_says_so(tiny_model_dir, monkeypatch):
+    import pipeline.runner as runner
+
+    real = runner.extract
+
+    def identical(*args, **kwargs):
+        run = real(*args, **kwargs)
+        return dataclasses.replace(run, hidden_states=np.ones_like(run.hidden_states))
+
+    monkeypatch.setattr(runner, "extract", identical)
+    with pytest.raises(PromptError, match="identical"):
+        analyse(_request(tiny_model_dir), store=None)
+
+
+def test_B09_nan_or_inf_hidden_states_drop_tokens_with_a_note(tiny_model_dir, monkeypatch):
+    import pipeline.runner as runner
+
+    real = runner.extract
+
+    def overflow(*args, **kwargs):
+        run = real(*args, **kwargs)
+        hidden = run.hidden_states.copy()
+        hidden[2, :3] = np.inf  # float16 overflow at three tokens
+        return dataclasses.replace(run, hidden_states=hidden)
+
+    monkeypatch.setattr(runner, "extract", overflow)
+    analysis = analyse(_request(tiny_model_dir), store=None).analysis
+    assert analysis.kept.size == analysis.n_tokens - 3
+    assert any("3 tokens had NaN/inf" in note for note in analysis.notes)
+
+
+# B10–B11: settings larger than the prompt allows -----------------------------------------------
+
+def test_B10_shuffle_index_larger_than_the_tokens_allow(tiny_model_dir):
+    with pytest.raises(PromptError, match="Use S ≤"):
+        analyse(_request(tiny_model_dir, shuffle_index=9), store=None)
+
+
+def test_B11_k_larger_than_the_number_of_tokens_is_left_out_with_a_note(tiny_model_dir):
+    settings = SuiteSettings(local_k=200)
+    analysis = analyse(_request(tiny_model_dir, settings=settings), store=None).analysis
+    assert np.isnan(analysis.local_id).all()
+    assert any("local ID with k=200 needs 201 distinct tokens" in note for note in analysis.notes)
+    assert any("GRIDE at range scaling 64" in note for note in analysis.notes)
+
+
+# B12–B18: uploads ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row, name, data, error", [
+    ("B12", "latin1.txt", "Café crème\n\nsecond passage".encode("latin-1"), NotUtf8Error),
+    ("B13", "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), BinaryFileError),
+    ("B14", "big.txt", b"word " * 300_000, FileTooLargeError),
+    ("B15", "missing.jsonl", b'{"text": "fine passage here with enough words to keep"}\n{"body": "no text"}\n', MissingTextFieldError),
+    ("B16", "broken.jsonl", b'{"text": "ok"\n', InvalidJsonLineError),
+    ("B17", "empty.txt", b"", EmptyFileError),
+    ("B18", "model.pkl", pickle.dumps({"text": "never unpickled"}), UnsupportedFormatError),
+])
+def test_B12_B18_bad_uploads_name_the_problem(row, name, data, error):
+    with pytest.raises(error) as raised:
+        parse_prompt_file(name, data, max_bytes=1_000_000)
+    assert len(str(raised.value)) > 20, "the message must say what is wrong"
+
+
+# B19–B23: models -------------------------------------------------------------------------------
+
+def test_B19_unknown_hub_id_offline(tiny_model_dir):
+    with pytest.raises(ModelNotFoundError, match="cannot download"):
+        analyse(_request(tiny_model_dir).__class__(model="someone/no-such-model", prompt=PROMPT), store=None)
+
+
+def test_B20_directory_that_is_not_a_model(tiny_model_dir, tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    messages = _page_messages(tiny_model_dir, model=tmp_path)
+    assert any("config.json" in message for message in messages)
+
+
+def test_B21_path_that_does_not_exist(tiny_model_dir):
+    assert any("does not exist" in m for m in _page_messages(tiny_model_dir, model="/no/such/model"))
+
+
+def test_B22_truncated_safetensors(tiny_model_dir, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    weights = next(broken.glob("*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(ModelLoadError, match="truncated or corrupt"):
+        load_model(resolve_model(str(broken)))
+    assert any("truncated or corrupt" in m for m in _page_messages(tiny_model_dir, model=broken))
+
+
+def test_B23_garbage_gguf(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOKEN_GEOMETRY_MODEL_DIR", str(tmp_path / "models"))
+    garbage = tmp_path / "model.gguf"
+    garbage.write_bytes(b"GGUF" + b"\x00" * 64)
+    with pytest.raises(ModelLoadError, match="GGUF"):
+        load_model(resolve_model(str(garbage)))
+
+
+# B24–B28: links (URL query parameters) -------------------------------------------------------------
+
+def test_B24_layer_out_of_range_in_the_link(tiny_model_dir, isolated_store):
+    analyse(_request(tiny_model_dir), store=open_store(isolated_store))
+    messages = _page_messages(tiny_model_dir, name="tokens", query={"layer": "999"})
+    assert any("outside 1..4" in m for m in messages)
+
+
+def test_B25_layer_that_is_not_a_number_in_the_link(tiny_model_dir, isolated_store):
+    analyse(_request(tiny_model_dir), store=open_store(isolated_store))
+    messages = _page_messages(tiny_model_dir, name="tokens", query={"layer": "ten"})
+    assert any("not a whole number" in m for m in messages)
+
+
+def test_B26_model_path_in_a_link_is_not_loaded_without_confirmation(tiny_model_dir):
+    messages = _page_messages(tiny_model_dir, query={"model": "/etc/somewhere/model"})
+    assert any("loaded only when you press Run" in m for m in messages)
+    assert any("came from a link" in m for m in messages)
+
+
+def test_B27_unknown_prompt_hash_in_a_link(tiny_model_dir):
+    messages = _page_messages(tiny_model_dir, query={"prompt": "0123456789abcdef"})
+    assert any("not in this machine's cache" in m for m in messages)
+
+
+# B29–B31: the cache file -------------------------------------------------------------------------
+
+def test_B29_locked_cache_file_keeps_the_app_working(tiny_model_dir, isolated_store):
+    import subprocess
+    import sys
+
+    open_store(isolated_store).close()
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(isolated_store)!r}); "
+                               "print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        app = press_run(page("layers", model_dir=tiny_model_dir).run())
+        assert not app.exception
+        assert any("in use by another process" in w.value for w in app.warning)
+        assert app.get("plotly_chart"), "the analysis is still shown"
+    finally:
+        holder.kill()
+
+
+def test_B30_garbage_cache_file_is_moved_aside_and_kept(tiny_model_dir, isolated_store):
+    isolated_store.write_bytes(b"not a database" * 1000)
+    app = press_run(page("layers", model_dir=tiny_model_dir).run())
+    assert not app.exception and any("moved to" in w.value for w in app.warning)
+    assert list(isolated_store.parent.glob("results.duckdb.corrupt-*"))
+    assert open_store(isolated_store).count() == 1
+
+
+def test_B31_a_result_stored_by_an_older_layout_is_recomputed_not_crashed(tiny_model_dir, isolated_store):
+    store = open_store(isolated_store)
+    outcome = analyse(_request(tiny_model_dir), store=store)
+    record = store.get(outcome.key)
+    meta = dict(record.meta)
+    meta.pop("local_k")  # as if written by an older version of the pipeline
+    store.put(outcome.key, kind=record.kind, spec=record.spec, meta=meta, arrays=dict(record.arrays))
+    again = analyse(_request(tiny_model_dir), store=store)
+    assert not again.from_cache and again.analysis.local_k == 10
