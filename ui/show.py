@@ -40,7 +40,9 @@ def show_figure(figure: go.Figure, *, name: str, data: pd.DataFrame | None = Non
     }
     if presenting():
         figure = go.Figure(figure)
-        figure.update_layout(height=820, font=dict(size=22), title_font=dict(size=28), legend_font=dict(size=20))
+        figure.update_layout(height=760, font=dict(size=22), title_font=dict(size=28), legend_font=dict(size=20))
+        figure.update_xaxes(tickfont_size=18, title_font_size=22)
+        figure.update_yaxes(tickfont_size=18, title_font_size=22)
     options = dict(width="stretch", config=config, key=key or f"chart-{_slug(name)}")
     if on_select is not None:
         options.update(on_select=on_select, selection_mode="points")
