@@ -8,17 +8,12 @@ import streamlit as st
 from lm import BUNDLED_MODELS
 from pipeline.models import cross_model_analysis
 from ui.figures import compare as figures
+from ui.page import open_view
 from ui.resources import current_store_path, loaded_model, store_handle
-from ui.run import current_outcome, show_provenance, with_messages, with_progress
+from ui.run import current_outcome, with_messages, with_progress
 from ui.show import presenting, show_figure
-from ui.sidebar import render_sidebar
 
-request, run = render_sidebar()
-st.title("Compare")
-outcome = current_outcome(request, run=run)
-if outcome is None:
-    st.stop()
-show_provenance(outcome)
+request, outcome = open_view("Compare")
 st.subheader("Two runs on one set of axes")
 mode = st.radio("Compare", ["two models, same prompt", "two prompts, same model"], horizontal=True)
 by_model = mode.startswith("two models")

@@ -5,17 +5,18 @@ import streamlit as st
 
 from pipeline.models import embedding_analysis, stored_embedding_results
 from ui.figures.compare import embedding_bar
+from ui.page import open_view
 from ui.resources import current_store_path, loaded_model, store_handle
 from ui.run import with_messages, with_progress
-from ui.show import presenting, show_figure
-from ui.sidebar import render_sidebar
+from ui.show import show_figure
 
-request, _ = render_sidebar()
-st.title("Embeddings")
-if not presenting():
-    st.caption("The rows of the input-embedding matrix (the whole vocabulary) as one point cloud. Redundancy "
-               "1 − ID/D says how much of the width the vocabulary does not use; Kataiwa et al. 2025 suggest "
-               "the ID as a guide for the LoRA rank.")
+request, _ = open_view(
+    "Embeddings",
+    caption="The rows of the input-embedding matrix (the whole vocabulary) as one point cloud. Redundancy "
+    "1 − ID/D says how much of the width the vocabulary does not use; Kataiwa et al. 2025 suggest "
+    "the ID as a guide for the LoRA rank.",
+    needs_result=False,
+)
 store = store_handle(current_store_path()).store
 max_points = st.select_slider("Rows used (seeded sample)", [4096, 8192, 16384, 32768], value=16384,
                               help="Exact nearest neighbours of the full vocabulary take minutes; a seeded sample "

@@ -5,21 +5,17 @@ import streamlit as st
 
 from geometry.shuffle import max_shuffle_index
 from ui.figures import layers as figures
-from ui.run import current_outcome, show_provenance, sweep_outcomes
-from ui.show import presenting, show_figure
-from ui.sidebar import render_sidebar
+from ui.page import open_view
+from ui.run import sweep_outcomes
+from ui.show import show_figure
 from ui.url import url_int, write_url
 
-request, run = render_sidebar()
-st.title("Layers")
-if not presenting():
-    st.caption("How the geometry of the prompt's token cloud changes with depth (Viswanathan et al. 2025). "
-               "Click legend entries to show or hide a line; GRIDE r=2 equals the TwoNN MLE by construction.")
-outcome = current_outcome(request, run=run)
-if outcome is None:
-    st.stop()
+request, outcome = open_view(
+    "Layers",
+    caption="How the geometry of the prompt's token cloud changes with depth (Viswanathan et al. 2025). "
+    "Click legend entries to show or hide a line; GRIDE r=2 equals the TwoNN MLE by construction.",
+)
 analysis = outcome.analysis
-show_provenance(outcome)
 id_tab, overlap_tab, cosine_tab, scale_tab, shuffle_tab = st.tabs(
     ["Intrinsic dimension", "Neighbourhood overlap", "Cosine similarity", "Scale analysis", "Structured vs shuffled"])
 

@@ -6,21 +6,17 @@ import streamlit as st
 
 from geometry.shuffle import max_shuffle_index
 from ui.figures import neighbours as figures
-from ui.run import current_outcome, show_provenance
-from ui.show import presenting, show_figure
-from ui.sidebar import render_sidebar
+from ui.page import open_view
+from ui.run import current_outcome
+from ui.show import show_figure
 from ui.url import url_int, write_url
 
-request, run = render_sidebar()
-st.title("Neighbours")
-if not presenting():
-    st.caption("For each token i with nearest neighbours a and b: the angle between x_a − x_i and x_b − x_i "
-               "(Viswanathan et al. 2025). Shuffling the prompt changes how tokens sit among their neighbours.")
-outcome = current_outcome(request, run=run)
-if outcome is None:
-    st.stop()
+request, outcome = open_view(
+    "Neighbours",
+    caption="For each token i with nearest neighbours a and b: the angle between x_a − x_i and x_b − x_i "
+    "(Viswanathan et al. 2025). Shuffling the prompt changes how tokens sit among their neighbours.",
+)
 analysis = outcome.analysis
-show_provenance(outcome)
 full_shuffle = max_shuffle_index(int(analysis.kept.size))
 shuffled_request = dataclasses.replace(request, shuffle_index=full_shuffle, seed=0)
 pressed = st.button(f"Add the fully shuffled prompt (S={full_shuffle}, one model run)")

@@ -6,22 +6,18 @@ import streamlit as st
 from pipeline.derived import aligned_layer_projections, layer_projection, token_clusters
 from ui.figures import projection as figures
 from ui.hidden import hidden_states
+from ui.page import open_view
 from ui.resources import current_store_path, store_handle
-from ui.run import current_outcome, show_provenance, with_messages
-from ui.show import presenting, show_figure
-from ui.sidebar import render_sidebar
+from ui.run import with_messages
+from ui.show import show_figure
 from ui.url import url_int, write_url
 
-request, run = render_sidebar()
-st.title("UMAP")
-if not presenting():
-    st.caption("A seeded UMAP (McInnes et al. 2018) of the tokens' hidden states at one layer. Hover a point to "
-               "see its token in context. Projections are cached, so revisiting a layer is instant.")
-outcome = current_outcome(request, run=run)
-if outcome is None:
-    st.stop()
+request, outcome = open_view(
+    "UMAP",
+    caption="A seeded UMAP (McInnes et al. 2018) of the tokens' hidden states at one layer. Hover a point to "
+    "see its token in context. Projections are cached, so revisiting a layer is instant.",
+)
 analysis = outcome.analysis
-show_provenance(outcome)
 store = store_handle(current_store_path()).store
 points = hidden_states(outcome, request)
 n_layers = int(analysis.layers.size)

@@ -7,22 +7,18 @@ import streamlit as st
 from pipeline.derived import token_clusters
 from ui.figures import tokens as figures
 from ui.hidden import hidden_states
+from ui.page import open_view
 from ui.resources import current_store_path, store_handle
-from ui.run import current_outcome, show_provenance, with_messages
-from ui.show import presenting, show_figure
-from ui.sidebar import render_sidebar
+from ui.run import with_messages
+from ui.show import show_figure
 from ui.url import url_int, write_url
 
-request, run = render_sidebar()
-st.title("Tokens")
-if not presenting():
-    st.caption("Per-token local intrinsic dimension (Levina–Bickel MLE on each token's k nearest neighbours) "
-               "painted on the text. Lee et al. 2025: low-ID tokens form semantically coherent clusters.")
-outcome = current_outcome(request, run=run)
-if outcome is None:
-    st.stop()
+request, outcome = open_view(
+    "Tokens",
+    caption="Per-token local intrinsic dimension (Levina–Bickel MLE on each token's k nearest neighbours) "
+    "painted on the text. Lee et al. 2025: low-ID tokens form semantically coherent clusters.",
+)
 analysis = outcome.analysis
-show_provenance(outcome)
 tokens = list(analysis.kept_tokens)
 surprisal = np.concatenate([[np.nan], analysis.losses])[analysis.kept] if analysis.losses.size else None
 n_layers = int(analysis.layers.size)

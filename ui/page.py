@@ -1,0 +1,27 @@
+"""What every analysis view starts with: sidebar, title, caption, the current result or a stop."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pipeline import Outcome, Request
+from ui.run import current_outcome, show_provenance
+from ui.show import presenting
+from ui.sidebar import render_sidebar
+
+
+def open_view(title: str, *, caption: str = "", needs_result: bool = True) -> tuple[Request, Outcome | None]:
+    """Draw the sidebar, the title and (outside presentation mode) the caption; then the current
+    prompt's result with its provenance line. Without a result the view stops here (after telling
+    the user what to do) unless ``needs_result`` is False."""
+    request, run = render_sidebar()
+    st.title(title)
+    if caption and not presenting():
+        st.caption(caption)
+    if not needs_result:
+        return request, None
+    outcome = current_outcome(request, run=run)
+    if outcome is None:
+        st.stop()
+    show_provenance(outcome)
+    return request, outcome
