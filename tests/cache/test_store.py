@@ -1,6 +1,5 @@
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 
 import numpy as np

@@ -35,7 +35,7 @@ def figures(app: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
 
 
-def values(field) -> "np.ndarray":
+def values(field):
     """A trace's x/y as a numpy array (Plotly encodes numpy data as base64 typed arrays)."""
     import base64
 

@@ -5,7 +5,7 @@ import numpy as np
 from cache import open_store
 from geometry.shuffle import max_shuffle_index
 from pipeline import Request, analyse
-from tests.views.apptest import PROMPT, figures, page, press_run, values
+from tests.views.apptest import PROMPT, figures, page, values
 
 
 def _cached(tiny_model_dir, isolated_store, **changes):
