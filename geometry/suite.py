@@ -103,7 +103,7 @@ def _id_statistics(cloud: PreparedCloud, settings: SuiteSettings) -> tuple[tuple
     skipped = [int(s) for s in scalings if s > cloud.neighbors.k]
     if skipped:
         problems.append(f"GRIDE at range scaling {', '.join(map(str, skipped))} needs {skipped[0] + 1} distinct "
-                        f"tokens or more; left out")
+                        "tokens or more, so it is left out")
     for index, scaling in enumerate(scalings):
         if scaling > cloud.neighbors.k:
             continue
@@ -126,8 +126,8 @@ def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
     n_tokens = cloud.points.shape[0]
     local = np.full(n_tokens, np.nan, dtype=np.float32)
     if cloud.neighbors.k < settings.local_k:
-        problems.append(f"the local ID with k={settings.local_k} needs {settings.local_k + 1} distinct tokens; "
-                        "left out")
+        problems.append(f"the local ID with k={settings.local_k} needs {settings.local_k + 1} distinct tokens, "
+                        "so it is left out")
     else:
         try:
             local = _per_token(mle_from_neighbors(cloud.neighbors, k=settings.local_k), cloud)

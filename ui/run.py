@@ -36,9 +36,13 @@ def _run_with_progress(request: Request, store, key: str) -> Outcome:
             bar.progress(min(max(fraction, 0.0), 1.0))
             step.write(message)
 
-        outcome = analyse(request, store=store, loader=loaded_model, progress=progress, on_hidden_states=keeper(key))
-        label = ("Loaded from the cache" if outcome.from_cache else "Analysed") + f" in {outcome.seconds:.2f} s"
-        status.update(label=label, state="complete", expanded=False)
+        try:
+            outcome = analyse(request, store=store, loader=loaded_model, progress=progress,
+                              on_hidden_states=keeper(key))
+        except BaseException:
+            status.update(label="The analysis stopped (see the message below)", state="error", expanded=False)
+            raise
+        status.update(label="Analysis finished", state="complete", expanded=False)
     return outcome
 
 
@@ -80,7 +84,7 @@ def provenance(outcome: Outcome) -> str:
     if outcome.from_cache:
         return (f"Served from the DuckDB cache in {outcome.seconds:.3f} s without running the model "
                 f"(computing it took {analysis.compute_seconds:.1f} s).")
-    return f"Computed in {outcome.seconds:.1f} s and saved to the cache."
+    return f"Computed in {analysis.compute_seconds:.1f} s (model and geometry) and saved to the cache."
 
 
 def with_messages(action):

@@ -48,7 +48,7 @@ def show_figure(figure: go.Figure, *, name: str, data: pd.DataFrame | None = Non
         options.update(on_select=on_select, selection_mode="points")
     state = st.plotly_chart(figure, **options)
     if data is not None and not presenting():
-        left, right, _ = st.columns([1, 1, 4])
+        left, right, _ = st.columns([2, 2, 5])
         left.download_button("Data (CSV)", data.to_csv(index=False).encode(), file_name=f"{_slug(name)}.csv",
                              mime="text/csv", on_click="ignore", key=f"csv-{options['key']}")
         right.download_button("Data (Parquet)", _parquet_bytes(data), file_name=f"{_slug(name)}.parquet",

@@ -38,7 +38,7 @@ def id_table(analysis: Analysis) -> pd.DataFrame:
 def _mark_peak(figure: go.Figure, layer: int, label: str = "peak") -> None:
     if layer:
         figure.add_vline(x=layer, line=dict(color="#555", dash="dot", width=1),
-                         annotation_text=f"{label}: layer {layer}", annotation_position="top left")
+                         annotation_text=f"{label}: layer {layer}", annotation_position="bottom left")
 
 
 def id_curves(analysis: Analysis) -> go.Figure:
