@@ -79,5 +79,5 @@ def embedding_bar(rows: list[dict]) -> go.Figure:
         hovertemplate="%{x}<br>ID %{y:.1f} of D = %{customdata[1]}<br>redundancy %{customdata[0]:.1f} %<br>"
                       "suggested LoRA rank %{customdata[2]}<extra></extra>"))
     figure.update_layout(title=title("Intrinsic dimension of the token-embedding matrix", model="all models measured",
-                                     settings="TwoNN linear fit"))
+                                     settings="TwoNN linear fit"), bargap=0.6 if len(table) < 3 else 0.3)
     return style(figure, x="model", y="intrinsic dimension", legend_below=False)

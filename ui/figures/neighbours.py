@@ -23,7 +23,7 @@ def _label(analysis: Analysis) -> str:
 def angle_histogram(analyses: list[Analysis], *, layer: int) -> go.Figure:
     """Histogram of θ_i (angle between x_a − x_i and x_b − x_i) at ``layer``; means dotted."""
     figure = go.Figure()
-    for analysis in analyses:
+    for index, analysis in enumerate(analyses):
         angles = analysis.angles[layer - 1]
         angles = angles[np.isfinite(angles)]
         colour = CONDITION_COLOURS[_condition(analysis)]
@@ -32,7 +32,8 @@ def angle_histogram(analyses: list[Analysis], *, layer: int) -> go.Figure:
                                       hovertemplate="%{x}°: density %{y:.4f}<extra></extra>"))
         mean = float(np.mean(angles))
         figure.add_vline(x=mean, line=dict(color=colour, dash="dot", width=2),
-                         annotation_text=f"mean {mean:.1f}°", annotation_position="top")
+                         annotation_text=f"S={analysis.shuffle_index}: mean {mean:.1f}°",
+                         annotation_font_color=colour, annotation_position="top left" if index == 0 else "top right")
     first = analyses[0]
     figure.update_layout(barmode="overlay", xaxis_range=[0, 180],
                          title=title("Angle between each token's two nearest neighbours", model=first.model_name,

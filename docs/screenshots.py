@@ -1,0 +1,92 @@
+"""Take the README's screenshots: start the app, run the bundled model, open every view.
+
+    .venv/bin/python docs/screenshots.py            # writes docs/screenshots/*.png
+
+Uses Debian's chromium (apt-get install chromium) through Playwright; takes a few minutes the
+first time (model runs, a shuffle sweep, UMAP), seconds once the cache is warm.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _idle(page, timeout: float = 600) -> None:
+    """Wait until Streamlit has finished the current run and drawn every element."""
+    app = '[data-testid="stApp"]'
+    page.wait_for_selector(f'{app}[data-test-connection-state="CONNECTED"]', timeout=timeout * 1000)
+    page.wait_for_selector(f'{app}[data-test-script-state="notRunning"]', timeout=timeout * 1000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"], "
+                           "[data-testid=\"stAppSkeleton\"]')", timeout=timeout * 1000)
+    time.sleep(1.0)  # let Plotly finish drawing
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    env = {**os.environ, "TOKEN_GEOMETRY_CACHE": os.environ.get("TOKEN_GEOMETRY_CACHE", str(ROOT / "artifacts" / "screens.duckdb"))}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1250})
+
+            def shot(path: str, name: str, *steps: str, height=1250):
+                """Open a view, do the steps ("tab:Name" opens a tab, anything else presses a button)."""
+                page.set_viewport_size({"width": 1500, "height": height})
+                page.goto(f"{base}/{path}")
+                page.wait_for_selector("text=Run", timeout=120_000)
+                _idle(page)
+                for step in steps:
+                    if step.startswith("tab:"):
+                        page.get_by_role("tab", name=step[4:]).click()
+                    else:
+                        page.get_by_role("button", name=step, exact=step == "Run").first.click()
+                    time.sleep(1)
+                    _idle(page)
+                page.screenshot(path=str(OUT / f"{name}.png"))
+                print("wrote", OUT / f"{name}.png", flush=True)
+
+            shot("", "layers", "Run")
+            shot("", "layers-shuffled", "tab:Structured vs shuffled", "Run the shuffle sweep")
+            shot("tokens", "tokens", height=1500)
+            shot("neighbours", "neighbours", "Add the fully shuffled")
+            shot("umap", "umap")
+            shot("compare", "compare", "Run the second", "Compare the embeddings", height=1500)
+            shot("embeddings", "embeddings", "Measure")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
