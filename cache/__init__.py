@@ -3,9 +3,10 @@
 from cache.errors import StoreCorruptError, StoreError, StoreLockedError
 from cache.keys import spec_key
 from cache.paths import default_store_path
-from cache.store import SCHEMA_VERSION, ResultStore, StoredResult, open_store
+from cache.store import SCHEMA_VERSION, Membership, ResultStore, StoredResult, open_store
+from cache.shards import MergeReport, ShardWriter, merge_shards, shard_status
 
 __all__ = [
-    "SCHEMA_VERSION", "ResultStore", "StoreCorruptError", "StoreError", "StoreLockedError", "StoredResult",
-    "default_store_path", "open_store", "spec_key",
+    "SCHEMA_VERSION", "Membership", "MergeReport", "ResultStore", "ShardWriter", "StoreCorruptError", "StoreError",
+    "StoreLockedError", "StoredResult", "default_store_path", "merge_shards", "open_store", "shard_status", "spec_key",
 ]

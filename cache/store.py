@@ -9,7 +9,13 @@ results(key, kind, spec, meta, seconds, created)
                                            one row per analysed spec; ``spec`` and ``meta`` JSON
 arrays(key, name, data)                    named numpy arrays of a result, as .npy bytes (no pickle)
 layer_values(key, layer, name, value)      per-layer scalars in long form, for SQL and export
+corpus_items(corpus, passage_id, key, position, source, status, message, created)
+                                           which analyses belong to which prompt set (corpus);
+                                           status "done" (the result is under ``key``) or
+                                           "failed" (a deterministic input problem, ``message``)
 
+Schema changes are migrations: numbered SQL applied in order to every store, new or old, and
+recorded in ``meta`` (``schema_version`` and ``migrated_to_<n>``).
 A result is written in one transaction, so a process killed mid-write leaves either the whole
 result or nothing; a missing result is simply recomputed. Sessions of one Streamlit server are
 threads of one process: they share one connection and each call takes its own ``cursor()``.
@@ -18,12 +24,13 @@ threads of one process: they share one connection and each call takes its own ``
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -31,9 +38,9 @@ import numpy as np
 from cache.errors import StoreCorruptError, StoreError, StoreLockedError
 from cache.serialize import array_to_bytes, bytes_to_array
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS results (
     key VARCHAR PRIMARY KEY, kind VARCHAR, spec JSON, meta JSON, seconds DOUBLE, created TIMESTAMP);
@@ -41,6 +48,34 @@ CREATE TABLE IF NOT EXISTS arrays (key VARCHAR, name VARCHAR, data BLOB, PRIMARY
 CREATE TABLE IF NOT EXISTS layer_values (
     key VARCHAR, layer INTEGER, name VARCHAR, value DOUBLE, PRIMARY KEY (key, layer, name));
 """
+
+# version -> SQL that brings a store from version - 1 to version.
+_MIGRATIONS = {
+    2: """
+CREATE TABLE IF NOT EXISTS corpus_items (
+    corpus VARCHAR, passage_id VARCHAR, key VARCHAR, position INTEGER, source VARCHAR,
+    status VARCHAR, message VARCHAR, created TIMESTAMP, PRIMARY KEY (corpus, passage_id, key));
+""",
+}
+
+MEMBER_STATUSES = ("done", "failed")
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One row of ``corpus_items``: passage ``passage_id`` of prompt set ``corpus`` was analysed
+    under ``key`` (status "done"), or cannot be (status "failed", ``message`` says why).
+
+    ``position`` is the passage's index in its set, ``source`` where its text came from.
+    """
+
+    corpus: str
+    passage_id: str
+    key: str
+    position: int = 0
+    source: str = ""
+    status: str = "done"
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,18 +116,21 @@ class ResultStore:
     def has(self, key: str) -> bool:
         return self._query("SELECT 1 FROM results WHERE key = ?", [key], one=True) is not None
 
-    def get(self, key: str) -> StoredResult | None:
+    def get(self, key: str, *, arrays: Collection[str] | None = None) -> StoredResult | None:
+        """The result under ``key`` (None if absent); ``arrays`` limits which arrays are read."""
         try:
-            return self._get(key)
+            return self._get(key, arrays)
         except duckdb.Error as error:
             raise StoreError(f"reading {self.path} failed: {error}") from error
 
-    def _get(self, key: str) -> StoredResult | None:
+    def _get(self, key: str, names: Collection[str] | None) -> StoredResult | None:
         row = self._query("SELECT kind, spec, meta, seconds, created FROM results WHERE key = ?", [key], one=True)
         if row is None:
             return None
-        arrays = {name: bytes_to_array(data)
-                  for name, data in self._query("SELECT name, data FROM arrays WHERE key = ?", [key])}
+        query, params = "SELECT name, data FROM arrays WHERE key = ?", [key]
+        if names is not None:
+            query, params = query + " AND list_contains(?, name)", [key, list(names)]
+        arrays = {name: bytes_to_array(data) for name, data in self._query(query, params)}
         kind, spec, meta, seconds, created = row
         return StoredResult(key=key, kind=kind, spec=json.loads(spec), meta=json.loads(meta), arrays=arrays,
                             seconds=float(seconds), created=created)
@@ -165,6 +203,127 @@ class ResultStore:
     def count(self) -> int:
         return int(self._query("SELECT count(*) FROM results", one=True)[0])
 
+    # --- corpus membership ---------------------------------------------------------------------
+
+    def put_membership(self, rows: Iterable[Membership]) -> int:
+        """Record which analyses belong to which corpus, in one transaction; returns the row count.
+
+        A row that exists already (same corpus, passage id and key) is replaced, so recording the
+        same membership twice is harmless.
+        """
+        rows = list(rows)
+        for row in rows:
+            if row.status not in MEMBER_STATUSES:
+                raise ValueError(f"membership status must be one of {MEMBER_STATUSES}; got {row.status!r}.")
+        if not rows:
+            return 0
+        values = [(r.corpus, r.passage_id, r.key, int(r.position), r.source, r.status, r.message) for r in rows]
+        with self._write_lock:
+            try:
+                with self.connection.cursor() as cursor:
+                    cursor.execute("BEGIN TRANSACTION")
+                    try:
+                        cursor.executemany(
+                            "INSERT OR REPLACE INTO corpus_items VALUES (?, ?, ?, ?, ?, ?, ?, now())", values)
+                        cursor.execute("COMMIT")
+                    except BaseException:
+                        cursor.execute("ROLLBACK")
+                        raise
+            except duckdb.Error as error:
+                raise StoreError(f"writing to {self.path} failed: {error}") from error
+        return len(rows)
+
+    def members(self, corpus: str | None = None, *, status: str | None = None) -> list[Membership]:
+        """Membership rows of ``corpus`` (every corpus if None), in passage order."""
+        query, params, where = "SELECT corpus, passage_id, key, position, source, status, message FROM corpus_items", [], []
+        if corpus is not None:
+            where, params = where + ["corpus = ?"], params + [corpus]
+        if status is not None:
+            where, params = where + ["status = ?"], params + [status]
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        rows = self._query(query + " ORDER BY corpus, position, passage_id, key", params)
+        return [Membership(*row) for row in rows]
+
+    def corpus_names(self) -> list[str]:
+        return [row[0] for row in self._query("SELECT DISTINCT corpus FROM corpus_items ORDER BY corpus")]
+
+    def present(self, keys: Sequence[str], *, meta_fields: Sequence[str] = ()) -> dict[str, dict]:
+        """Which of ``keys`` have a result: key -> {"created": timestamp, field: value, ...}.
+
+        ``meta_fields`` are top-level fields of the result's ``meta``, read without loading any
+        array (a JSON NaN comes back as ``float("nan")``; a missing field as None).
+        """
+        if not keys:
+            return {}
+        columns = "".join(f", json_extract_string(meta, '$.{_field_name(f)}')" for f in meta_fields)
+        rows = self._query(f"SELECT key, created{columns} FROM results WHERE list_contains(?, key)", [list(keys)])
+        return {row[0]: {"created": row[1], **{f: _json_scalar(v) for f, v in zip(meta_fields, row[2:])}}
+                for row in rows}
+
+    def failed(self, keys: Sequence[str]) -> dict[str, str]:
+        """Keys among ``keys`` recorded as failed in any corpus: key -> message."""
+        if not keys:
+            return {}
+        rows = self._query("SELECT key, any_value(message) FROM corpus_items WHERE status = 'failed' "
+                           "AND list_contains(?, key) GROUP BY key", [list(keys)])
+        return dict(rows)
+
+    # --- tables for listing and export ---------------------------------------------------------
+
+    def result_frame(self, *, kind: str | None = None, corpus: str | None = None,
+                     spec_fields: Sequence[str] = (), meta_fields: Sequence[str] = ()):
+        """A pandas DataFrame with one row per (result, corpus membership).
+
+        Columns: key, kind, created, seconds, corpus, passage_id, position, source, then
+        ``spec_<field>`` and ``meta_<field>`` for the requested fields (as JSON text; nested values
+        stay JSON). With ``corpus`` only that corpus's "done" members are listed; without it every
+        result of ``kind`` is, with NULL corpus columns when it belongs to no corpus.
+        """
+        columns = "".join(f", json_extract_string(r.spec, '$.{_field_name(f)}') AS \"spec_{f}\"" for f in spec_fields)
+        columns += "".join(f", json_extract_string(r.meta, '$.{_field_name(f)}') AS \"meta_{f}\"" for f in meta_fields)
+        select = ("SELECT r.key, r.kind, r.created, r.seconds, c.corpus, c.passage_id, c.position, c.source"
+                  + columns)
+        params: list = []
+        if corpus is not None:
+            query = select + " FROM corpus_items c JOIN results r ON r.key = c.key WHERE c.corpus = ? AND c.status = 'done'"
+            params.append(corpus)
+        else:
+            query = select + " FROM results r LEFT JOIN corpus_items c ON c.key = r.key AND c.status = 'done' WHERE TRUE"
+        if kind is not None:
+            query += " AND r.kind = ?"
+            params.append(kind)
+        with self.connection.cursor() as cursor:
+            return cursor.execute(query + " ORDER BY c.corpus, c.position, c.passage_id, r.created", params).df()
+
+    def layer_frame(self, keys: Sequence[str] | None = None):
+        """The ``layer_values`` long table (key, layer, name, value) as a DataFrame, for ``keys``."""
+        query, params = "SELECT key, layer, name, value FROM layer_values", []
+        if keys is not None:
+            query, params = query + " WHERE list_contains(?, key)", [list(keys)]
+        with self.connection.cursor() as cursor:
+            return cursor.execute(query + " ORDER BY key, name, layer", params).df()
+
+
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _field_name(name: str) -> str:
+    """Field names end up inside a JSON path: only plain identifiers are accepted."""
+    if not _FIELD.match(name):
+        raise ValueError(f"a field name must be a plain identifier (letters, digits, _); got {name!r}.")
+    return name
+
+
+def _json_scalar(text: str | None):
+    """A JSON scalar from ``json_extract_string``: numbers (NaN included) as float, else the text."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
 
 def _is_lock_error(error: Exception) -> bool:
     return "lock" in str(error).lower()
@@ -183,25 +342,52 @@ def _connect(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute(_SCHEMA)
-    connection.execute(
-        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (name) DO NOTHING", [str(SCHEMA_VERSION)]
-    )
+    """Create the version-1 tables if missing, then apply every migration the file lacks."""
+    connection.execute(_SCHEMA_V1)
+    connection.execute("INSERT INTO meta VALUES ('schema_version', '1') ON CONFLICT (name) DO NOTHING")
+    found = int(connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            connection.execute(_MIGRATIONS[version])
+            connection.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", [str(version)])
+            connection.execute("INSERT OR REPLACE INTO meta VALUES (?, CAST(now() AS VARCHAR))",
+                               [f"migrated_to_{version}"])
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
 
 
-def open_store(path: str | Path, *, read_only: bool = False) -> ResultStore:
+def _connect_waiting(path: str, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """:func:`_connect`, retrying for up to ``wait_seconds`` while another process holds the lock."""
+    deadline = time.monotonic() + max(0.0, wait_seconds)
+    delay = 0.05
+    while True:
+        try:
+            return _connect(path, read_only=read_only)
+        except StoreLockedError:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def open_store(path: str | Path, *, read_only: bool = False, wait_seconds: float = 0.0) -> ResultStore:
     """Open (creating if needed) the store at ``path``; ``":memory:"`` gives a throw-away store.
 
     A file that is not a DuckDB database (truncated, garbage) is moved aside to
     ``<name>.corrupt-<unix time>`` (kept, never deleted) and a fresh store is started; the
-    store's ``notices`` say so. A file locked by another process raises :class:`StoreLockedError`.
+    store's ``notices`` say so. A file locked by another process raises :class:`StoreLockedError`,
+    after retrying for up to ``wait_seconds`` (a batch run holds the file for moments only, when it
+    merges its results in; see :mod:`cache.shards`).
     """
     path = str(path)
     notices: list[str] = []
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        connection = _connect(path, read_only=read_only)
+        connection = _connect_waiting(path, read_only=read_only, wait_seconds=wait_seconds)
         if not read_only:
             _create_schema(connection)
     except StoreCorruptError as error:

@@ -1,0 +1,113 @@
+"""Corpus throughput and where the time goes: forward pass versus geometry.
+
+Runs the bundled SmolLM2-135M-Instruct over passages of the ``python-stdlib`` prompt set
+truncated to exactly 512 tokens, through the real corpus path (``pipeline.corpus.run_corpus`` into an in-memory store,
+logits ID included, as ``python -m cli run`` does), and times each step of every analysis by
+wrapping the functions that ``pipeline.runner`` calls:
+
+    forward   lm.extract: the model with hidden states, per-token loss and entropy (and the logits)
+    geometry  the per-layer suite at layers 1..L (neighbours, TwoNN, GRIDE scan, local ID, angles,
+              LLE weights, cosine, overlap) + the layer-0 cosine
+    logits    the GRIDE ID of the N logit vectors (distance-preserving reduction of N × V first)
+    store     writing the result
+
+Prints per-prompt medians, the ratio geometry / forward (goal ≤ 0.15) with and without the logits
+ID, and the throughput in prompts per minute (model load excluded; one warm-up prompt first).
+
+    .venv/bin/python bench/corpus_throughput.py [--passages 8] [--tokens 512] [--device cpu] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="SmolLM2-135M-Instruct")
+    parser.add_argument("--prompts", default="python-stdlib")
+    parser.add_argument("--passages", type=int, default=8)
+    parser.add_argument("--tokens", type=int, default=512)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--dtype", default="float32")
+    args = parser.parse_args()
+
+    import torch
+
+    import pipeline.runner as runner
+    from cache import ResultStore, open_store
+    from lm import resolve_model
+    from pipeline.corpus import CachedLoader, CorpusConfig, plan_corpus, run_corpus
+    from prompts import load_prompt_set
+
+    timings: dict[str, list[float]] = defaultdict(list)
+
+    def timed(name, function):
+        def wrapper(*a, **k):
+            started = time.perf_counter()
+            try:
+                return function(*a, **k)
+            finally:
+                timings[name].append(time.perf_counter() - started)
+        return wrapper
+
+    runner.extract = timed("forward", runner.extract)
+    runner._layer_statistics = timed("geometry", runner._layer_statistics)
+    runner.mean_cosine_similarity = timed("cosine0", runner.mean_cosine_similarity)
+    runner.logits_id = timed("logits", runner.logits_id)
+    ResultStore.put = timed("store", ResultStore.put)
+
+    # Passages cut a quarter longer than the limit, so that every prompt is truncated to exactly --tokens.
+    prompt_set = load_prompt_set(args.prompts, target_tokens=args.tokens * 5 // 4, limit=args.passages + 1)
+    config = CorpusConfig(model=args.model, dtype=args.dtype, max_tokens=args.tokens, with_logits_id=True)
+    loader = CachedLoader(device=args.device, threads=args.threads)
+    started = time.perf_counter()
+    loaded = loader(resolve_model(args.model), args.dtype)
+    load_seconds = time.perf_counter() - started
+    store = open_store(":memory:")
+
+    warm_up, measured = prompt_set.passages[:1], prompt_set.passages[1 : args.passages + 1]
+    run_corpus(plan_corpus(warm_up, config, corpus="warm-up"), config, sink=store, loader=loader)
+    timings.clear()
+    units = plan_corpus(measured, config, corpus=args.prompts)
+    started = time.perf_counter()
+    summary = run_corpus(units, config, sink=store, loader=loader)
+    wall = time.perf_counter() - started
+    tokens = [store.get(unit.key, arrays=["token_ids"]).arrays["token_ids"].size for unit in units]
+
+    med = {name: statistics.median(values) for name, values in timings.items()}
+    mean = {name: statistics.fmean(values) for name, values in timings.items()}
+    geometry = med["geometry"] + med.get("cosine0", 0.0)
+    print(f"model {args.model} ({args.dtype}, {loaded.device}, torch threads {torch.get_num_threads()}), "
+          f"{loaded.n_layers} layers, width {loaded.hidden_size}; load {load_seconds:.1f} s (excluded)")
+    print(f"{summary.computed} passages of {args.prompts}, tokens per prompt: median {statistics.median(tokens):.0f} "
+          f"(min {min(tokens)}, max {max(tokens)})")
+    print(f"per prompt, seconds:{'median':>40} {'mean':>7}")
+    rows = (("forward", "forward pass (hidden states, loss, entropy, logits)"),
+            ("geometry", "geometry, layers 1..L (+ layer-0 cosine)"),
+            ("logits", "logits ID (GRIDE on N logit vectors)"),
+            ("store", "store write"))
+    for name, label in rows:
+        middle = geometry if name == "geometry" else med.get(name, float("nan"))
+        average = mean[name] + (mean.get("cosine0", 0.0) if name == "geometry" else 0.0)
+        print(f"  {label:<52} {middle:7.3f} {average:7.3f}")
+    accounted = sum(mean.values())
+    print(f"  {'everything else (tokenising, bookkeeping, ...)':<52} {'':7} {wall / summary.computed - accounted:7.3f}")
+    print(f"ratio geometry / forward: {geometry / med['forward']:.2f} (goal <= 0.15); "
+          f"with the logits ID: {(geometry + med['logits']) / med['forward']:.2f}")
+    per_prompt = geometry + med["forward"] + med["logits"] + med["store"] + max(0.0, wall / summary.computed - accounted)
+    print(f"throughput: {summary.computed / wall * 60:.1f} prompts/min by the wall clock ({wall / summary.computed:.2f} s "
+          f"per prompt, model already loaded); {60 / per_prompt:.1f} prompts/min from the medians "
+          "(robust to other load on the machine)")
+
+
+if __name__ == "__main__":
+    main()

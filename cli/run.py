@@ -1,0 +1,149 @@
+"""``python -m cli run``: a corpus run into the result store (through a shard, see cache.shards)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from cli.main import EXIT_INTERRUPTED, EXIT_OK, RuntimeProblem, UsageError
+from cli.progress import ProgressBar, StopOnInterrupt, format_seconds
+
+DEFAULT_SET_LIMIT = 100
+PROMPT_FILE_SUFFIXES = (".txt", ".jsonl")
+
+
+def _load_quietly(spec, **options):
+    """lm.load_model without Hugging Face's own progress bars (they would break ours)."""
+    from transformers.utils import logging
+
+    from lm import load_model
+
+    logging.disable_progress_bar()
+    return load_model(spec, **options)
+
+
+def make_loader(device: str, threads: int | None):
+    """The model loader of a run (one model, kept for the whole run); tests replace it."""
+    from pipeline.corpus import CachedLoader
+
+    return CachedLoader(device=device, threads=threads, load=_load_quietly)
+
+
+def load_prompts(text: str, *, max_tokens: int, limit: int | None, notify):
+    """A bundled prompt set by name, or a .txt/.jsonl file; UsageError for anything unusable."""
+    from prompts import PromptSetError, load_prompt_set, read_prompt_file
+
+    path = Path(text).expanduser()
+    try:
+        if text.lower().endswith(PROMPT_FILE_SUFFIXES) or path.is_file():
+            if not path.is_file():
+                raise UsageError(f"no prompt file at {text!r}.")
+            prompt_set = read_prompt_file(path)
+            if limit is not None:
+                prompt_set = type(prompt_set)(prompt_set.name, prompt_set.passages[:limit], prompt_set.skipped)
+            return prompt_set
+        prompt_set = load_prompt_set(text, target_tokens=max_tokens, limit=limit or DEFAULT_SET_LIMIT)
+        if limit is None and len(prompt_set) == DEFAULT_SET_LIMIT:
+            notify(f"Using the first {DEFAULT_SET_LIMIT} passages of {text!r} (pass --limit to change).")
+        return prompt_set
+    except PromptSetError as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot read {text!r}: {error.strerror or error}.") from None
+
+
+def _special_tokens(choice: str, model: str) -> bool:
+    from lm import BUNDLED_MODELS
+
+    if choice != "auto":
+        return choice == "on"
+    return model in BUNDLED_MODELS and BUNDLED_MODELS[model].wants_bos
+
+
+def _shuffle_text(units) -> str:
+    return ",".join(str(s) for s in sorted({u.shuffle_index for u in units}))
+
+
+def run_command(args, argv) -> int:
+    from cache import StoreError, default_store_path
+    from cache.shards import ShardWriter, shard_dir
+    from lm import DEFAULT_MODEL, LMError
+    from pipeline.corpus import CorpusConfig, CorpusError, plan_corpus, run_corpus
+
+    bar = ProgressBar()
+    store_path = Path(args.store).expanduser() if args.store else default_store_path()
+    prompt_set = load_prompts(args.prompts, max_tokens=args.max_tokens, limit=args.limit, notify=bar.message)
+    model = args.model or DEFAULT_MODEL
+    config = CorpusConfig(model=model, dtype=args.dtype, max_tokens=args.max_tokens,
+                          add_special_tokens=_special_tokens(args.special_tokens, model),
+                          trust_remote_code=args.trust_remote_code, with_logits_id=not args.no_logits_id)
+    try:
+        units = plan_corpus(prompt_set, config, corpus=args.corpus, shuffles=args.shuffle, seeds=args.seeds)
+    except (LMError, CorpusError) as error:
+        raise UsageError(str(error)) from None
+    if not units:
+        raise UsageError(f"{args.prompts!r} has no passages to analyse.")
+
+    writer = ShardWriter(store_path, rotate_seconds=args.shard_minutes * 60)
+    try:
+        merged = writer.merge_into_main()  # earlier runs' leftovers, while the store is free
+    except StoreError as error:
+        raise RuntimeProblem(str(error)) from None
+    if merged is None:
+        bar.message(f"The store {store_path} is open in another process (the dashboard?). Results go to "
+                    f"{shard_dir(store_path)}/ and appear in the dashboard after \"Refresh from CLI runs\".")
+    elif merged.merged:
+        bar.message(merged.message)
+    corpus = units[0].corpus
+    bar.message(f"{corpus}: {len(prompt_set)} passages × {len(units) // len(prompt_set)} (S={_shuffle_text(units)}, "
+                f"{args.seeds} seed(s) for S>0) = {len(units)} analyses with {model} ({args.dtype}, ≤{args.max_tokens} tokens).")
+
+    last = {}
+
+    def progress(report) -> None:
+        last["report"] = report
+        bar(report)
+
+    loader = make_loader(args.device, args.threads)
+    summary, interrupted = None, False
+    try:
+        with StopOnInterrupt(bar.message) as stop:
+            summary = run_corpus(units, config, sink=writer, loader=loader, progress=progress, should_stop=stop)
+    except KeyboardInterrupt:
+        interrupted = True
+    except LMError as error:  # the model cannot be found or loaded, or the device is missing
+        raise UsageError(str(error)) from None
+    except StoreError as error:
+        raise RuntimeProblem(f"{error} Finished results are kept; rerun to resume.") from None
+    finally:
+        bar.finish()
+        try:
+            closing = writer.close(merge=True, wait_seconds=0.5)
+        except StoreError as error:
+            closing = None
+            print(f"warning: merging into {store_path} failed ({error}); results wait in {shard_dir(store_path)}/.",
+                  file=sys.stderr)
+        for notice in writer.notices:
+            print(f"note: {notice}", file=sys.stderr)
+
+    waiting = writer.pending()
+    where = (f"Results: {store_path}" if closing is not None and not waiting else
+             f"Results wait in {len(waiting)} file(s) in {shard_dir(store_path)}/ until the dashboard merges them "
+             "(\"Refresh from CLI runs\") or `python -m cli merge` runs while the dashboard is closed.")
+    if summary is not None:
+        for unit, reason in summary.failures[:10]:
+            print(f"not analysed: {unit.label}: {reason}", file=sys.stderr)
+        if len(summary.failures) > 10:
+            print(f"… and {len(summary.failures) - 10} more not analysed.", file=sys.stderr)
+    if interrupted or (summary is not None and summary.stopped):
+        report = last.get("report")
+        done = f"{report.done} of {report.total}" if report else "some"
+        print(f"Stopped: {done} analyses are finished and saved. {where}\n"
+              f"Run the same command again to resume:\n  python -m cli {shlex.join(argv)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    rate = summary.prompts_per_second
+    speed = f" in {format_seconds(summary.seconds)} ({rate * 60:.1f} prompts/min)" if summary.computed else ""
+    print(f"Done: {summary.computed} computed, {summary.skipped} already in the store, {summary.failed} not analysable"
+          f"{speed}. {where}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,247 @@
+"""Statistics over a corpus of analyses, as pandas DataFrames for the corpus page and export.
+
+Pure functions: a sequence of analyses in (bare :class:`~pipeline.analysis.Analysis` objects or
+:class:`CorpusItem` s from :func:`pipeline.corpus.load_corpus`, which add the passage id), a
+DataFrame out. Nothing is read from the store or computed by a model here. What a function
+leaves out (NaN values, prompts without a loss, …) is counted in ``frame.attrs["notes"]``.
+
+Statistic names are those of the store's ``layer_values`` table (:func:`pipeline.analysis.layer_series`):
+``twonn_linear``, ``twonn_mle``, ``gride_<r>`` (r = 2, 4, 8, …; ``gride_2`` equals the TwoNN MLE),
+``overlap_k<k>`` (layer l compares l and l + 1), ``cosine`` / ``cosine_offdiagonal`` (layers 0..L),
+``mean_angle``, ``n_duplicates``.
+
+Conventions: mean and standard deviation (``ddof=1``, NaN for a single value) are taken over
+every analysis of a shuffle index — each (passage, seed) is one observation — using the finite
+values only; ``n`` counts those values and ``n_prompts`` the distinct passages behind them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from geometry.errors import GeometryError
+from geometry.id_loss import id_loss_correlation
+from pipeline.analysis import Analysis, layer_series
+from pipeline.spec import text_hash
+
+START_TEXT_CHARS = 80
+PROFILE_COLUMNS = ["statistic", "shuffle_index", "layer", "mean", "std", "sem", "n", "n_prompts"]
+ID_ESTIMATORS = ("twonn_linear", "twonn_mle")  # plus gride_<r> for each stored range scaling
+
+
+@dataclass(frozen=True)
+class CorpusItem:
+    """One analysis of a corpus: passage ``passage_id`` (at ``position`` in its prompt set),
+    analysed under store key ``key``. ``analysis`` may lack its neighbour arrays (see
+    :func:`pipeline.corpus.load_corpus`)."""
+
+    corpus: str
+    passage_id: str
+    position: int
+    key: str
+    analysis: Analysis
+
+
+Item = Union[Analysis, CorpusItem]
+
+
+def _analysis(item: Item) -> Analysis:
+    return item.analysis if isinstance(item, CorpusItem) else item
+
+
+def _passage_id(item: Item) -> str:
+    """The passage id, or for a bare analysis a stable stand-in: ``sha256:<first 12 hex>``."""
+    return item.passage_id if isinstance(item, CorpusItem) else f"sha256:{text_hash(item.prompt)[:12]}"
+
+
+def start_text(text: str, *, chars: int = START_TEXT_CHARS) -> str:
+    """The first ``chars`` characters with runs of whitespace shown as one space."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= chars else flat[: chars - 1] + "…"
+
+
+def available_statistics(items: Sequence[Item]) -> list[str]:
+    """Statistic names present in every analysis, in ``layer_series`` order."""
+    names = None
+    for item in items:
+        found = list(layer_series(_analysis(item)))
+        names = found if names is None else [name for name in names if name in found]
+    return names or []
+
+
+def _series(analysis: Analysis, statistic: str) -> tuple[np.ndarray, np.ndarray]:
+    series = layer_series(analysis)
+    if statistic not in series:
+        raise ValueError(f"unknown statistic {statistic!r}; choose one of {', '.join(series)}.")
+    layers, values = series[statistic]
+    return np.asarray(layers, dtype=np.int64), np.asarray(values, dtype=np.float64)
+
+
+def _by_shuffle(items: Sequence[Item], shuffle_index: int | None) -> list[Item]:
+    return [item for item in items if shuffle_index is None or _analysis(item).shuffle_index == shuffle_index]
+
+
+def layer_profile(items: Sequence[Item], *, statistic: str) -> pd.DataFrame:
+    """Mean ± std of one per-layer statistic across the corpus, per shuffle index and layer.
+
+    Columns: statistic, shuffle_index, layer, mean, std (ddof=1), sem (std/√n), n (finite values),
+    n_prompts (distinct passages behind them). Sorted by shuffle index, then layer.
+    """
+    rows = []
+    for item in items:
+        analysis = _analysis(item)
+        layers, values = _series(analysis, statistic)
+        passage = _passage_id(item)
+        rows += [(analysis.shuffle_index, int(layer), float(value), passage) for layer, value in zip(layers, values)]
+    long = pd.DataFrame(rows, columns=["shuffle_index", "layer", "value", "passage_id"])
+    finite = long[np.isfinite(long["value"])]
+    if long.empty:
+        frame = pd.DataFrame(columns=PROFILE_COLUMNS)
+    else:
+        grouped = finite.groupby(["shuffle_index", "layer"])
+        frame = grouped["value"].agg(mean="mean", std="std", n="count").join(
+            grouped["passage_id"].nunique().rename("n_prompts"))
+        frame = frame.reindex(pd.MultiIndex.from_frame(long[["shuffle_index", "layer"]].drop_duplicates()
+                                                        .sort_values(["shuffle_index", "layer"])))
+        frame = frame.reset_index()
+        frame[["n", "n_prompts"]] = frame[["n", "n_prompts"]].fillna(0).astype(int)
+        frame["sem"] = frame["std"] / np.sqrt(frame["n"].where(frame["n"] > 0))
+        frame.insert(0, "statistic", statistic)
+        frame = frame[PROFILE_COLUMNS]
+    frame.attrs["notes"] = ([f"{len(long) - len(finite)} non-finite values of {statistic} were left out "
+                             "(layers with too few distinct points for that estimator)."]
+                            if len(finite) < len(long) else [])
+    return frame
+
+
+def id_profile(items: Sequence[Item], *, estimator: str = "gride_2") -> pd.DataFrame:
+    """:func:`layer_profile` of an ID estimator: ``twonn_linear``, ``twonn_mle`` or ``gride_<r>``."""
+    if estimator not in ID_ESTIMATORS and not re.fullmatch(r"gride_\d+", estimator):
+        raise ValueError(f"estimator must be twonn_linear, twonn_mle or gride_<r> (e.g. gride_2); got {estimator!r}.")
+    return layer_profile(items, statistic=estimator)
+
+
+def overlap_profile(items: Sequence[Item], *, k: int = 1) -> pd.DataFrame:
+    """:func:`layer_profile` of the neighbourhood overlap χ_k between layers l and l + 1 (row ``layer`` = l)."""
+    return layer_profile(items, statistic=f"overlap_k{int(k)}")
+
+
+def cosine_profile(items: Sequence[Item], *, off_diagonal: bool = False) -> pd.DataFrame:
+    """:func:`layer_profile` of the mean cosine similarity at layers 0..L (with or without the diagonal)."""
+    return layer_profile(items, statistic="cosine_offdiagonal" if off_diagonal else "cosine")
+
+
+def _id_matrix(items: Sequence[Item], estimator: str) -> tuple[np.ndarray, np.ndarray]:
+    """(P, L) IDs and the layers, for analyses that share one layer count."""
+    series = [_series(_analysis(item), estimator) for item in items]
+    layer_sets = {tuple(layers) for layers, _ in series}
+    if len(layer_sets) > 1:
+        raise ValueError("the analyses have different numbers of layers (more than one model?); select one model.")
+    layers = np.array(next(iter(layer_sets)), dtype=np.int64) if series else np.zeros(0, np.int64)
+    return np.array([values for _, values in series]).reshape(len(series), layers.size), layers
+
+
+def id_loss_table(items: Sequence[Item], *, estimator: str = "gride_2", shuffle_index: int | None = 0) -> pd.DataFrame:
+    """Per layer, across the corpus: Pearson r of log ID with mean loss and Spearman ρ of ID with
+    it, with two-sided p-values (:func:`geometry.id_loss.id_loss_correlation`).
+
+    Each analysis of ``shuffle_index`` (None: all) is one observation. At each layer, analyses with
+    a non-finite or non-positive ID or a non-finite mean loss are left out; ``n`` says how many
+    remained. Layers with fewer than 3, or with constant values, get NaN.
+    Columns: layer, pearson_r, pearson_p, spearman_rho, spearman_p, n.
+    """
+    chosen = _by_shuffle(items, shuffle_index)
+    ids, layers = _id_matrix(chosen, estimator)
+    losses = np.array([_analysis(item).mean_loss for item in chosen], dtype=np.float64)
+    rows = []
+    for column, layer in enumerate(layers):
+        values = ids[:, column]
+        usable = np.isfinite(values) & (values > 0) & np.isfinite(losses)
+        row = dict(layer=int(layer), pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan, spearman_p=np.nan,
+                   n=int(usable.sum()))
+        if usable.sum() >= 3:
+            try:
+                result = id_loss_correlation(values[usable], losses[usable])
+            except GeometryError:
+                result = None
+            if result is not None:
+                row.update(pearson_r=result.pearson_r[0], pearson_p=result.pearson_p[0],
+                           spearman_rho=result.spearman_rho[0], spearman_p=result.spearman_p[0])
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=["layer", "pearson_r", "pearson_p", "spearman_rho", "spearman_p", "n"])
+    no_loss = int((~np.isfinite(losses)).sum())
+    frame.attrs["notes"] = [f"{no_loss} analyses without a mean loss (encoder models) were left out."] if no_loss else []
+    return frame
+
+
+def prompt_scatter(items: Sequence[Item], *, layer: int, estimator: str = "gride_2",
+                   shuffle_index: int | None = 0) -> pd.DataFrame:
+    """One row per analysis: its ID at ``layer`` and its mean loss (the ID–loss scatter).
+
+    Columns: passage_id, shuffle_index, seed, layer, id, mean_loss, n_tokens, start_text.
+    Values may be NaN (the page decides what to draw).
+    """
+    rows = []
+    for item in _by_shuffle(items, shuffle_index):
+        analysis = _analysis(item)
+        layers, values = _series(analysis, estimator)
+        where = np.flatnonzero(layers == layer)
+        if where.size == 0:
+            raise ValueError(f"layer {layer} is not among the layers of {estimator} ({layers.min()}..{layers.max()}).")
+        rows.append(dict(passage_id=_passage_id(item), shuffle_index=analysis.shuffle_index, seed=analysis.seed,
+                         layer=int(layer), id=float(values[where[0]]), mean_loss=float(analysis.mean_loss),
+                         n_tokens=analysis.n_tokens, start_text=start_text(analysis.prompt)))
+    return pd.DataFrame(rows, columns=["passage_id", "shuffle_index", "seed", "layer", "id", "mean_loss", "n_tokens",
+                                       "start_text"])
+
+
+def logits_table(items: Sequence[Item], *, shuffle_index: int | None = None) -> pd.DataFrame:
+    """Logits ID against contextual entropy, one row per analysis that has a logits ID.
+
+    Columns: passage_id, shuffle_index, seed, logits_id, logits_id_error, contextual_entropy,
+    mean_loss, n_tokens, start_text. Analyses without a logits ID are left out (counted in notes).
+    """
+    rows, missing = [], 0
+    for item in _by_shuffle(items, shuffle_index):
+        analysis = _analysis(item)
+        if not np.isfinite(analysis.logits_id):
+            missing += 1
+            continue
+        rows.append(dict(passage_id=_passage_id(item), shuffle_index=analysis.shuffle_index, seed=analysis.seed,
+                         logits_id=float(analysis.logits_id), logits_id_error=float(analysis.logits_id_error),
+                         contextual_entropy=float(analysis.contextual_entropy), mean_loss=float(analysis.mean_loss),
+                         n_tokens=analysis.n_tokens, start_text=start_text(analysis.prompt)))
+    frame = pd.DataFrame(rows, columns=["passage_id", "shuffle_index", "seed", "logits_id", "logits_id_error",
+                                        "contextual_entropy", "mean_loss", "n_tokens", "start_text"])
+    frame.attrs["notes"] = [f"{missing} analyses have no logits ID and were left out."] if missing else []
+    return frame
+
+
+def token_table(items: Sequence[Item], *, layer: int, shuffle_index: int | None = 0) -> pd.DataFrame:
+    """Per token: local ID at ``layer`` against surprisal, for every token in the geometry.
+
+    Columns: passage_id, shuffle_index, seed, position (in the analysed, possibly shuffled, order),
+    token, local_id (Levina–Bickel MLE with the analysis's ``local_k`` neighbours), surprisal
+    (−log p(token | tokens before it), nats; NaN for the first token), next_loss (−log p(next token
+    | tokens up to this one), the loss of the prediction made at this position; NaN for the last).
+    """
+    frames = []
+    for item in _by_shuffle(items, shuffle_index):
+        analysis = _analysis(item)
+        if not 1 <= layer <= analysis.layers.size:
+            raise ValueError(f"layer must be from 1 to {analysis.layers.size}; got {layer}.")
+        positions = np.asarray(analysis.kept, dtype=np.int64)
+        losses = np.asarray(analysis.losses, dtype=np.float64)
+        padded = np.concatenate([[np.nan], losses, [np.nan]]) if losses.size else np.full(analysis.n_tokens + 1, np.nan)
+        frames.append(pd.DataFrame(dict(
+            passage_id=_passage_id(item), shuffle_index=analysis.shuffle_index, seed=analysis.seed,
+            position=positions, token=list(analysis.kept_tokens),
+            local_id=np.asarray(analysis.local_id[layer - 1], dtype=np.float64),
+            surprisal=padded[positions], next_loss=padded[positions + 1])))
+    columns = ["passage_id", "shuffle_index", "seed", "position", "token", "local_id", "surprisal", "next_loss"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
