@@ -16,5 +16,6 @@ st.navigation(
         st.Page("views/projection.py", title="UMAP", icon=":material/bubble_chart:", url_path="umap"),
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("views/embeddings.py", title="Embeddings", icon=":material/grid_on:"),
+        st.Page("views/corpus.py", title="Corpus", icon=":material/library_books:"),
     ]
 ).run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline import Outcome, Request
+from ui.resources import warm_up_umap_in_background
 from ui.run import current_outcome, show_provenance
 from ui.show import presenting
 from ui.sidebar import render_sidebar
@@ -24,4 +25,7 @@ def open_view(title: str, *, caption: str = "", needs_result: bool = True) -> tu
     if outcome is None:
         st.stop()
     show_provenance(outcome)
+    # Only now, with a result on screen: the warm-up's numba compilation (~10 s of CPU, mostly
+    # holding the GIL) would otherwise compete with the first analysis on a 2-core machine.
+    warm_up_umap_in_background()
     return request, outcome

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from cache import ResultStore, StoreError, default_store_path, open_store
+from cache import ResultStore, StoreError, default_store_path, merge_shards, open_store
 from lm import LoadedModel, ModelSpec, load_model
 
 
@@ -25,10 +25,20 @@ class StoreHandle:
 
 
 @st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> ResultStore:
+    """One DuckDB connection per server process, shared by all sessions (each call uses a cursor).
+
+    Failures raise, so they are not cached: the next rerun tries again (a batch run holds the file
+    only for the moments of its merge). Finished batch-run shards are merged in on opening.
+    """
+    store = open_store(path, wait_seconds=2)
+    merge_shards(store)  # the Corpus page reports what is merged later ("Refresh from CLI runs")
+    return store
+
+
 def store_handle(path: str) -> StoreHandle:
-    """One DuckDB connection per server process, shared by all sessions (each call uses a cursor)."""
     try:
-        store = open_store(path)
+        store = _open_store(path)
     except StoreError as error:
         return StoreHandle(store=None, notice=f"{error} The app works without a cache for now.")
     return StoreHandle(store=store, notice=" ".join(store.notices))

@@ -13,7 +13,7 @@ from pipeline import Request
 from pipeline.spec import DEFAULT_MAX_TOKENS
 from prompts import default_prompt
 from ui.prompt_source import render_prompt_source
-from ui.resources import current_store_path, warm_up_umap_in_background
+from ui.resources import current_store_path
 from ui.show import FORMAT_KEY, PRESENT_KEY, presentation_css
 from ui.url import UNCONFIRMED, read_url_once, write_url
 
@@ -53,7 +53,6 @@ def _model_changed() -> None:
 def render_sidebar() -> tuple[Request, bool]:
     """Draw the sidebar; return the request it describes and whether Run was pressed."""
     _keep_state()
-    warm_up_umap_in_background()
     notices = read_url_once(other_label=OTHER)
     presentation_css()
     with st.sidebar:
