@@ -81,3 +81,18 @@ def aligned_layer_projections(outcome: Outcome, *, n_components: int, points: Po
 
     params = {"n_components": n_components, "mode": "init", "version": PROJECTION_VERSION}
     return derived_arrays(store, base_key=outcome.key, name="umap_aligned", params=params, compute=compute)["embeddings"]
+
+
+def joint_projection(outcomes: list[Outcome], *, layer: int, n_components: int, points: list[Points],
+                     store: ResultStore | None) -> np.ndarray:
+    """One seeded UMAP of several runs' token clouds at ``layer`` together (e.g. the prompt and its
+    shuffled version), so they share axes: (ΣM, n_components), runs stacked in order."""
+
+    def compute() -> dict[str, np.ndarray]:
+        cloud = np.concatenate([get()[layer] for get in points])
+        return {"embedding": umap_projection(cloud, n_components=n_components, random_state=0).embedding}
+
+    params = {"with": [outcome.key for outcome in outcomes[1:]], "layer": layer, "n_components": n_components,
+              "version": PROJECTION_VERSION}
+    return derived_arrays(store, base_key=outcomes[0].key, name="umap_joint", params=params,
+                          compute=compute)["embedding"]

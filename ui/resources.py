@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import streamlit as st
@@ -12,8 +13,13 @@ from lm import LoadedModel, ModelSpec, load_model
 
 @st.cache_resource(max_entries=1, show_spinner=False)
 def loaded_model(spec: ModelSpec, dtype: str) -> LoadedModel:
-    """The model for ``spec``; a new spec evicts the previous model (one in memory at a time)."""
-    return load_model(spec, dtype=dtype)
+    """The model for ``spec``; a new spec evicts the previous model (one in memory at a time).
+
+    ``TOKEN_GEOMETRY_THREADS`` sets torch's CPU threads; ``TOKEN_GEOMETRY_DEVICE`` (cpu, cuda, auto;
+    default cpu) where the model runs.
+    """
+    threads = int(os.environ.get("TOKEN_GEOMETRY_THREADS", "0")) or None
+    return load_model(spec, dtype=dtype, threads=threads, device=os.environ.get("TOKEN_GEOMETRY_DEVICE", "cpu"))
 
 
 @dataclass(frozen=True)

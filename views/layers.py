@@ -59,7 +59,9 @@ with shuffle_tab:
     max_s = left.slider("Largest shuffle index S", 1, largest, default_s,
                         help=f"S splits the tokens into 4^S blocks and permutes them; S={largest} shuffles every token.")
     seeds = middle.slider("Seeds per S", 1, 5, 3)
-    estimator = right.selectbox("Estimator", list(figures.ESTIMATOR_COLOURS), index=2)
+    names = list(figures.ESTIMATOR_COLOURS)
+    linked = st.session_state.pop("url_estimator", None)
+    estimator = right.selectbox("Estimator", names, index=names.index(linked) if linked in names else 2)
     write_url(model=request.model, prompt=request.prompt, shuffle=max_s, estimator=estimator)
     runs = 1 + max_s * seeds
     pressed = st.button(f"Run the shuffle sweep ({runs} model runs; cached ones are skipped)")

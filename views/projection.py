@@ -1,14 +1,17 @@
 """UMAP: the token cloud of one layer in 2-D or 3-D; aligned mode follows tokens through depth."""
 
+import dataclasses
+
 import numpy as np
 import streamlit as st
 
-from pipeline.derived import aligned_layer_projections, layer_projection, token_clusters
+from geometry.shuffle import max_shuffle_index
+from pipeline.derived import aligned_layer_projections, joint_projection, layer_projection, token_clusters
 from ui.figures import projection as figures
 from ui.hidden import hidden_states
 from ui.page import open_view
 from ui.resources import current_store_path, store_handle
-from ui.run import with_messages
+from ui.run import current_outcome, with_messages
 from ui.show import show_figure
 from ui.url import url_int, write_url
 
@@ -26,12 +29,23 @@ if notice:
     st.warning(notice)
 left, middle, right = st.columns(3)
 dimensions = left.radio("Dimensions", [2, 3], horizontal=True, key="umap_dimensions")
-colour_by = middle.selectbox("Colour by", ["local ID", "cluster", "position in the prompt"], key="umap_colour")
+JOINT = "shuffle condition"
+colour_by = middle.selectbox("Colour by", ["local ID", "cluster", "position in the prompt", JOINT], key="umap_colour",
+                             help=f"{JOINT}: one UMAP of the prompt together with its fully shuffled version.")
 aligned = right.toggle("Align layers (follow tokens through depth)", key="umap_aligned",
                        help="Each layer's UMAP starts from the previous layer's layout and is rotated onto it. "
                             f"The first time this computes all {n_layers} layers (~2 s each).")
+shuffled = None
+if colour_by == JOINT:
+    full = max_shuffle_index(int(analysis.kept.size))
+    shuffled_request = dataclasses.replace(request, shuffle_index=full, seed=0)
+    pressed = st.button(f"Add the fully shuffled prompt (S={full}, one model run)")
+    shuffled = current_outcome(shuffled_request, run=pressed, quiet=True)
+    if shuffled is None:
+        st.info("Colouring by shuffle condition needs the fully shuffled prompt: press the button above.")
+        st.stop()
 embeddings = None
-if aligned:
+if aligned and shuffled is None:
     embeddings = with_messages(lambda: aligned_layer_projections(outcome, n_components=dimensions, points=points,
                                                                  store=store))
 
@@ -42,6 +56,14 @@ def layer_view() -> None:
     write_url(model=request.model, prompt=request.prompt, layer=layer)
     token = st.selectbox("Highlight a token", [None, *range(analysis.kept.size)], key="umap_token",
                          format_func=lambda i: "none" if i is None else f"#{analysis.kept[i]} {analysis.kept_tokens[i]!r}")
+    if shuffled is not None:
+        joint = with_messages(lambda: joint_projection(
+            [outcome, shuffled], layer=layer, n_components=dimensions, store=store,
+            points=[points, hidden_states(shuffled, shuffled_request)]))
+        if joint is not None:
+            show_figure(figures.joint_figure([analysis, shuffled.analysis], joint, layer=layer),
+                        name=f"umap-joint-layer-{layer}")
+        return
     if embeddings is not None:
         embedding = embeddings[layer - 1]
     else:

@@ -61,3 +61,15 @@ def test_embeddings_view_measures_the_matrix_and_lists_it(tiny_model_dir):
     assert "Redundancy 1 − ID/D" in labels and "Suggested LoRA rank" in labels
     bar = next(f for f in figures(app) if f["data"][0]["type"] == "bar")
     assert len(values(bar["data"][0]["y"])) == 1
+
+
+def test_umap_joint_projection_shows_both_conditions(tiny_model_dir, isolated_store):
+    structured = _cached(tiny_model_dir, isolated_store)
+    full = max_shuffle_index(structured.kept.size)
+    shuffled = _cached(tiny_model_dir, isolated_store, shuffle_index=full)
+    app = page("projection", model_dir=tiny_model_dir, timeout=180).run()
+    app.selectbox(key="umap_colour").set_value("shuffle condition").run()
+    assert not app.exception and not app.error
+    joint = next(f for f in figures(app) if "and its shuffled version" in f["layout"]["title"]["text"])
+    assert [t["name"] for t in joint["data"]] == ["structured (S=0)", f"shuffled (S={full})"]
+    assert [values(t["x"]).size for t in joint["data"]] == [structured.kept.size, shuffled.kept.size]

@@ -73,3 +73,25 @@ def trajectory_figure(analysis: Analysis, embeddings: np.ndarray, *, token: int)
     figure.update_layout(title=title(f"Path of token #{int(analysis.kept[token])} {analysis.kept_tokens[token]!r} "
                                      "through the layers", model=analysis.model_name, settings="aligned UMAP"))
     return style(figure, x="UMAP 1", y="UMAP 2", height=480, legend_below=False)
+
+
+def joint_figure(analyses: list[Analysis], embedding: np.ndarray, *, layer: int) -> go.Figure:
+    """The prompt and its shuffled version in one UMAP (shared axes), one colour per condition."""
+    three_d = embedding.shape[1] == 3
+    scatter = go.Scatter3d if three_d else go.Scatter
+    figure, start = go.Figure(), 0
+    for analysis, colour in zip(analyses, ("#1f77b4", "#d62728")):
+        stop = start + analysis.kept.size
+        part = embedding[start:stop]
+        label = "structured (S=0)" if analysis.shuffle_index == 0 else f"shuffled (S={analysis.shuffle_index})"
+        coordinates = dict(x=part[:, 0], y=part[:, 1], **({"z": part[:, 2]} if three_d else {}))
+        figure.add_trace(scatter(**coordinates, mode="markers", name=label,
+                                 marker=dict(color=colour, size=4 if three_d else 8, opacity=0.75),
+                                 customdata=contexts(list(analysis.kept_tokens)),
+                                 hovertemplate=f"{label}<br>%{{customdata}}<extra></extra>"))
+        start = stop
+    first = analyses[0]
+    figure.update_layout(title=title(f"UMAP of the prompt and its shuffled version at layer {layer}",
+                                     model=first.model_name, prompt=first.prompt, n_tokens=first.n_tokens,
+                                     settings="one joint projection"))
+    return style(figure, x="UMAP 1", y="UMAP 2", height=620)
