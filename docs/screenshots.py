@@ -60,7 +60,8 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1500, "height": 1250})
 
             def shot(path: str, name: str, *steps: str, height=1250):
-                """Open a view, do the steps ("tab:Name" opens a tab, anything else presses a button)."""
+                """Open a view, do the steps ("tab:Name" opens a tab, "text:…" clicks a text, anything else
+                presses a button)."""
                 page.set_viewport_size({"width": 1500, "height": height})
                 page.goto(f"{base}/{path}")
                 page.wait_for_selector("text=Run", timeout=120_000)
@@ -68,6 +69,8 @@ def main() -> None:
                 for step in steps:
                     if step.startswith("tab:"):
                         page.get_by_role("tab", name=step[4:]).click()
+                    elif step.startswith("text:"):
+                        page.get_by_text(step[5:]).first.click()
                     else:
                         page.get_by_role("button", name=step, exact=step == "Run").first.click()
                     time.sleep(1)
@@ -82,6 +85,7 @@ def main() -> None:
             shot("umap", "umap")
             shot("compare", "compare", "Run the second", "Compare the embeddings", height=1500)
             shot("embeddings", "embeddings", "Measure")
+            shot("corpus", "corpus", "text:Run a prompt set", "Run 8 prompts here", height=2300)
             browser.close()
     finally:
         server.terminate()
