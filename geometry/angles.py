@@ -23,6 +23,7 @@ from geometry.neighbors import Neighbors, nearest_neighbors
 from geometry.validation import check_points
 
 ANGLES_VERSION = 1
+_BLOCK_BYTES = 512 * 2**10  # difference vectors of one block of rows
 
 
 @dataclass(frozen=True)
@@ -59,16 +60,29 @@ def angles_from_neighbors(points: np.ndarray, neighbors: Neighbors) -> np.ndarra
         )
     if neighbors.k < 2:
         raise TooFewPointsError(f"nearest-neighbour angles need 2 neighbours per point; got {neighbors.k}.")
-    va = x[neighbors.indices[:, 0]] - x
-    vb = x[neighbors.indices[:, 1]] - x
-    na, nb = np.linalg.norm(va, axis=1), np.linalg.norm(vb, axis=1)
-    bad = (na == 0.0) | (nb == 0.0)
-    if np.any(bad):
+    n = x.shape[0]
+    cosine = np.empty(n)
+    n_bad = 0
+    # Blocks of rows keep the difference vectors in cache (every operation is per row, so the
+    # numbers do not depend on the block size).
+    rows_per_block = max(1, _BLOCK_BYTES // (8 * x.shape[1]))
+    for start in range(0, n, rows_per_block):
+        stop = min(n, start + rows_per_block)
+        va = x[neighbors.indices[start:stop, 0]]
+        va -= x[start:stop]
+        vb = x[neighbors.indices[start:stop, 1]]
+        vb -= x[start:stop]
+        # Euclidean row norms computed exactly as np.linalg.norm(v, axis=1) does, without its copies.
+        na, nb = np.sqrt(np.add.reduce(va * va, axis=1)), np.sqrt(np.add.reduce(vb * vb, axis=1))
+        bad = (na == 0.0) | (nb == 0.0)
+        n_bad += int(bad.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):  # such rows raise below
+            cosine[start:stop] = np.einsum("ij,ij->i", va, vb) / (na * nb)
+    if n_bad:
         raise DegenerateCloudError(
-            f"{int(bad.sum())} points coincide with one of their two nearest neighbours, so the angle is "
+            f"{n_bad} points coincide with one of their two nearest neighbours, so the angle is "
             "undefined; remove exact duplicates (geometry.duplicates.remove_duplicates) first."
         )
-    cosine = np.einsum("ij,ij->i", va, vb) / (na * nb)
     return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
 
 

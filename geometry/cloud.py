@@ -9,6 +9,7 @@ had duplicates — the full cloud once more with the few neighbours overlap need
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -39,19 +40,30 @@ class PreparedCloud:
         return self.distinct.n_removed
 
 
-def prepare_cloud(points, *, k_distinct: int, k_all: int = 0) -> PreparedCloud:
-    """Deduplicate and search neighbours once; ``k`` values are capped at what the cloud allows."""
+def _search(points: np.ndarray, k: int) -> Neighbors:
+    return nearest_neighbors(points, k=k)
+
+
+def prepare_cloud(points, *, k_distinct: int, k_all: int = 0,
+                  search: Callable[[np.ndarray, int], Neighbors] | None = None) -> PreparedCloud:
+    """Deduplicate and search neighbours once; ``k`` values are capped at what the cloud allows.
+
+    ``search(points, k) -> Neighbors`` replaces the exact numpy search (e.g. the same search on a
+    GPU, supplied by the caller: this package never imports torch); it must return the k nearest
+    neighbours of every row, self excluded, ascending.
+    """
     array = check_points(points, min_points=2, what="a neighbour search")
+    search = search or _search
     distinct = remove_duplicates(array)
     n_distinct = distinct.points.shape[0]
     k_search = min(max(k_distinct, k_all), n_distinct - 1)
     if k_search < 1:
         raise DegenerateCloudError(f"all {array.shape[0]} points are identical; no geometry can be measured.")
-    neighbors = nearest_neighbors(distinct.points, k=k_search)
+    neighbors = search(distinct.points, k_search)
     if distinct.n_removed == 0:
         all_neighbors = neighbors
     elif k_all > 0:
-        all_neighbors = nearest_neighbors(array, k=min(k_all, array.shape[0] - 1))
+        all_neighbors = search(array, min(k_all, array.shape[0] - 1))
     else:
         all_neighbors = Neighbors(distances=np.empty((array.shape[0], 0)), indices=np.empty((array.shape[0], 0), int))
     return PreparedCloud(points=array, distinct=distinct, neighbors=neighbors, all_neighbors=all_neighbors)

@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from geometry.duplicates import remove_duplicates
 from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsError
@@ -71,11 +70,22 @@ def gride_mle(mu: np.ndarray, *, n1: int, n2: int) -> tuple[float, float]:
 
     ``mu`` = r_{n2}/r_{n1} for every point, all ≥ 1.
     """
+    mu, log_mu_all = _checked_ratios(mu)
+    return _gride_mle(log_mu_all, drop_outlier_ratios(mu), n1=n1, n2=n2)
+
+
+def _checked_ratios(mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ratios equal to 1 raised as DADApy does, and their logarithms; raises unless all are ≥ 1."""
     mu = np.where(mu == 1.0, 1.0 + 1e-6, mu)  # DADApy: mus == 1 get += 10·eps (eps = 1e-7)
     log_mu_all = np.log(mu)
     if log_mu_all.size < 2 or np.any(log_mu_all <= 0):
         raise DegenerateCloudError("GRIDE needs at least 2 distance ratios, all at least 1.")
-    log_mu = np.log(drop_outlier_ratios(mu))
+    return mu, log_mu_all
+
+
+def _gride_mle(log_mu_all: np.ndarray, kept: np.ndarray, *, n1: int, n2: int) -> tuple[float, float]:
+    """:func:`gride_mle` from the logs of all checked ratios and the outlier-filtered ratios."""
+    log_mu = np.log(kept)
     low, high = _BRACKET
     if n2 - n1 == 1:  # n1 = 1, n2 = 2: the score is (N−1)/d − Σ log μ, solved in closed form
         d = (log_mu.size - 1) / float(np.sum(log_mu))
@@ -84,6 +94,8 @@ def gride_mle(mu: np.ndarray, *, n1: int, n2: int) -> tuple[float, float]:
     elif _score(high, log_mu, n1, n2) >= 0:
         d = high
     else:
+        from scipy.optimize import brentq  # here, not at import: scipy.optimize takes ~0.3 s to import
+
         d = brentq(_score, low, high, args=(log_mu, n1, n2), xtol=1e-12, rtol=1e-14, maxiter=500)
     return float(d), float(1.0 / np.sqrt(_fisher_information(d, log_mu_all, n1, n2)))
 
@@ -108,8 +120,9 @@ def gride_from_neighbors(neighbors: Neighbors, *, range_scaling: int = 2, n_dupl
     r_n1, r_n2 = neighbors.distances[:, n1 - 1], neighbors.distances[:, n2 - 1]
     if np.any(r_n1 <= 0):
         raise DegenerateCloudError("zero neighbour distances: remove exact duplicates before GRIDE.")
-    mu = r_n2 / r_n1
-    d, error = gride_mle(mu, n1=n1, n2=n2)
+    mu, log_mu_all = _checked_ratios(r_n2 / r_n1)
+    kept = drop_outlier_ratios(mu)
+    d, error = _gride_mle(log_mu_all, kept, n1=n1, n2=n2)
     return GrideResult(
         id=d,
         error=error,
@@ -117,7 +130,7 @@ def gride_from_neighbors(neighbors: Neighbors, *, range_scaling: int = 2, n_dupl
         scale=float(np.mean((r_n1 + r_n2) / 2.0)),
         n_points=neighbors.n_points,
         n_duplicates=n_duplicates,
-        n_outliers=int(mu.size - drop_outlier_ratios(np.where(mu == 1.0, 1.0 + 1e-6, mu)).size),
+        n_outliers=int(mu.size - kept.size),
     )
 
 

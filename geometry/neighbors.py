@@ -14,6 +14,7 @@ from geometry.errors import TooFewPointsError
 from geometry.validation import check_points, check_positive_int
 
 _BLOCK_BYTES = 64 * 2**20  # memory for one block of the distance matrix
+_CHUNK_BYTES = 512 * 2**10  # rows of a block turned into squared distances and a top-k at a time
 
 
 @dataclass(frozen=True)
@@ -78,19 +79,31 @@ def nearest_neighbors(points, *, k: int, block_bytes: int = _BLOCK_BYTES) -> Nei
     n = x.shape[0]
     squared_norms = np.einsum("ij,ij->i", x, x)
     rows_per_block = max(1, min(n, block_bytes // (8 * n)))
+    rows_per_chunk = max(1, min(rows_per_block, _CHUNK_BYTES // (8 * n)))
     distances = np.empty((n, k), dtype=np.float64)
     indices = np.empty((n, k), dtype=np.int64)
+    chunk_buffer = np.empty((rows_per_chunk, n))
     for start in range(0, n, rows_per_block):
         stop = min(n, start + rows_per_block)
-        block = squared_norms[start:stop, None] + squared_norms[None, :] - 2.0 * (x[start:stop] @ x.T)
-        block[np.arange(stop - start), np.arange(start, stop)] = np.inf  # exclude self
-        if k < n - 1:
-            candidates = np.argpartition(block, k - 1, axis=1)[:, :k]
-        else:
-            candidates = np.broadcast_to(np.arange(n), block.shape)
-        candidate_d2 = np.take_along_axis(block, candidates, axis=1)
-        _refine_small_distances(x, start, candidates, candidate_d2, squared_norms)
-        order = np.argsort(candidate_d2, axis=1, kind="stable")[:, :k]
-        indices[start:stop] = np.take_along_axis(candidates, order, axis=1)
-        distances[start:stop] = np.sqrt(np.maximum(np.take_along_axis(candidate_d2, order, axis=1), 0.0))
+        # One large product per block (BLAS syrk when the block is the whole cloud) …
+        products = x[start:stop] @ x.T
+        products *= 2.0  # exact
+        # … then everything else by small chunks of rows that stay in cache. Every step is per row,
+        # so the numbers are those of the one-line (‖x_i‖² + ‖x_j‖²) − 2·(x_i·x_j) and one top-k.
+        for first in range(start, stop, rows_per_chunk):
+            last = min(stop, first + rows_per_chunk)
+            rows = np.arange(last - first)[:, None]
+            block = np.add(squared_norms[first:last, None], squared_norms[None, :], out=chunk_buffer[: last - first])
+            np.subtract(block, products[first - start : last - start], out=block)
+            block[rows[:, 0], np.arange(first, last)] = np.inf  # exclude self
+            if k < n - 1:
+                candidates = np.argpartition(block, k - 1, axis=1)[:, :k]
+            else:
+                candidates = np.broadcast_to(np.arange(n), block.shape)
+            candidate_d2 = block[rows, candidates]
+            _refine_small_distances(x, first, candidates, candidate_d2, squared_norms)
+            order = np.argsort(candidate_d2, axis=1, kind="stable")[:, :k]
+            indices[first:last] = candidates[rows, order]
+            distances[first:last] = np.sqrt(np.maximum(candidate_d2[rows, order], 0.0))
+        del products
     return Neighbors(distances=distances, indices=indices)

@@ -7,16 +7,18 @@ layers (neighbourhood overlap) take two prepared layers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from geometry.angles import angles_from_neighbors
 from geometry.cloud import PreparedCloud, prepare_cloud
-from geometry.cosine import mean_cosine_similarity
+from geometry.cosine import mean_cosine_similarities
 from geometry.errors import GeometryError
 from geometry.gride import GRIDE_VERSION, available_range_scalings, gride_from_neighbors
 from geometry.lle import barycenter_weights
 from geometry.local_id import LOCAL_ID_VERSION, mle_from_neighbors
+from geometry.neighbors import Neighbors
 from geometry.overlap import OVERLAP_VERSION, overlap_from_neighbors
 from geometry.twonn import TWONN_VERSION, twonn_from_neighbors
 
@@ -140,8 +142,7 @@ def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
     if k < settings.token_neighbors:
         problems.append(f"only {k} neighbours per token (asked for {settings.token_neighbors})")
     indices = cloud.all_neighbors.indices[:, :k]
-    with_diagonal = mean_cosine_similarity(cloud.points, zero_vectors="zero")
-    without_diagonal = mean_cosine_similarity(cloud.points, include_diagonal=False, zero_vectors="zero")
+    with_diagonal, without_diagonal = mean_cosine_similarities(cloud.points, zero_vectors="zero")
     return LayerSuite(
         *twonn,
         range_scalings=requested_range_scalings(settings),
@@ -160,9 +161,11 @@ def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
     )
 
 
-def prepare_layer(points, *, settings: SuiteSettings) -> PreparedCloud:
-    """The one neighbour search of a layer, wide enough for every statistic of the suite."""
-    return prepare_cloud(points, k_distinct=settings.k_distinct, k_all=settings.k_all)
+def prepare_layer(points, *, settings: SuiteSettings,
+                  search: Callable[[np.ndarray, int], Neighbors] | None = None) -> PreparedCloud:
+    """The one neighbour search of a layer, wide enough for every statistic of the suite
+    (``search``: an alternative exact search, see :func:`geometry.cloud.prepare_cloud`)."""
+    return prepare_cloud(points, k_distinct=settings.k_distinct, k_all=settings.k_all, search=search)
 
 
 def consecutive_overlap(previous: PreparedCloud, current: PreparedCloud, *, settings: SuiteSettings) -> np.ndarray:

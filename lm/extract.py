@@ -76,11 +76,14 @@ def extract(
     add_special_tokens: bool = False,
     max_tokens: int | None = None,
     keep_logits: bool = False,
+    with_losses: bool = True,
 ) -> Extraction:
     """Run the model once on ``text`` (or on ``token_ids``) and return an :class:`Extraction`.
 
     Prompts longer than ``max_tokens`` or than the model's context are truncated to the first
-    tokens; ``truncated`` and ``n_prompt_tokens`` say so.
+    tokens; ``truncated`` and ``n_prompt_tokens`` say so. ``with_losses=False`` skips the logits
+    over the vocabulary (losses, entropies and logits are then None): hidden states only, ~20 %
+    faster for the bundled model, whose vocabulary projection is as wide as 49k × 576.
     """
     import torch
 
@@ -91,11 +94,21 @@ def extract(
     n_prompt_tokens = int(ids.size)
     if limit and ids.size > limit:
         ids = ids[:limit]
+    wants_logits = loaded.is_causal and (with_losses or keep_logits)
+    options = {"output_hidden_states": True}
+    if loaded.is_causal:
+        options["use_cache"] = False  # one pass over a whole prompt: a key/value cache is never read
+        if not wants_logits:
+            options["logits_to_keep"] = 1  # the vocabulary projection of the last position only
     with torch.inference_mode():
-        output = loaded.model(torch.as_tensor(ids[None], device=loaded.device), output_hidden_states=True)
+        inputs = torch.as_tensor(ids[None], device=loaded.device)
+        try:
+            output = loaded.model(inputs, **options)
+        except TypeError:  # an architecture without these options: the plain call
+            output = loaded.model(inputs, output_hidden_states=True)
         hidden = torch.stack([h[0] for h in output.hidden_states]).float().cpu().numpy()
         losses = entropies = logits = None
-        if loaded.is_causal:
+        if wants_logits:
             raw = output.logits[0]
             losses, entropies = _loss_and_entropy(raw, ids)
             if keep_logits:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,9 +74,10 @@ class Analysis:
     def n_tokens(self) -> int:
         return int(self.token_ids.size)
 
-    @property
+    @functools.cached_property
     def kept_tokens(self) -> tuple[str, ...]:
-        """The tokens that are in the geometry, aligned with the per-token arrays."""
+        """The tokens that are in the geometry, aligned with the per-token arrays (built once per
+        analysis: views index it per token, e.g. in a select box's labels)."""
         return tuple(self.tokens[i] for i in self.kept)
 
     @property

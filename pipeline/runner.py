@@ -10,15 +10,16 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from cache import ResultStore, StoreError, spec_key
-from geometry.cosine import mean_cosine_similarity
+from geometry.cosine import mean_cosine_similarities
 from geometry.errors import GeometryError
-from geometry.id_loss import logits_id
+from geometry.neighbors import Neighbors
 from geometry.shuffle import max_shuffle_index, shuffle_tokens
 from geometry.suite import SuiteSettings, consecutive_overlap, layer_suite, prepare_layer, requested_range_scalings
 from lm import Extraction, LoadedModel, ModelSpec, PromptError, extract, load_model, model_fingerprint, resolve_model, tokenize
 from pipeline.analysis import KIND, Analysis, Outcome, from_record, layer_series, to_record
 from pipeline.spec import DEFAULT_MAX_TOKENS, AnalysisSpec, text_hash
 
+_PROGRESS_INTERVAL = 0.25  # seconds between progress reports of the per-layer loop
 # GRIDE at range scaling 8 compares the 4th and 8th neighbours, so a layer needs 9 distinct points.
 MIN_TOKENS = 9
 Progress = Callable[[float, str], None]
@@ -39,6 +40,9 @@ class Request:
     settings: SuiteSettings = field(default_factory=SuiteSettings)
     trust_remote_code: bool = False
     with_logits_id: bool = False  # not part of the key: an extra that a cached result may lack
+    # Where the model runs ("cpu", "cuda" or "auto" = CUDA when available); the neighbour search
+    # follows the model (see neighbor_search). Not part of the key: the values agree to round-off.
+    device: str = "cpu"
 
 
 class GrideResultLike(NamedTuple):
@@ -46,8 +50,22 @@ class GrideResultLike(NamedTuple):
     error: float
 
 
-def default_loader(spec: ModelSpec, dtype: str) -> LoadedModel:
-    return load_model(spec, dtype=dtype)
+def default_loader(spec: ModelSpec, dtype: str, device: str = "cpu") -> LoadedModel:
+    return load_model(spec, dtype=dtype, device=device)
+
+
+def neighbor_search(device: str) -> Callable[[np.ndarray, int], Neighbors] | None:
+    """The exact neighbour search to use when the model ran on ``device``: None (geometry's own
+    numpy search) on the CPU; on a CUDA device, the same search in torch on that device."""
+    if not str(device).startswith("cuda"):
+        return None
+    from lm.neighbors_torch import torch_nearest_neighbors
+
+    def search(points: np.ndarray, k: int) -> Neighbors:
+        distances, indices = torch_nearest_neighbors(points, k=k, device=device)
+        return Neighbors(distances=distances, indices=indices)
+
+    return search
 
 
 def no_progress(fraction: float, message: str) -> None:
@@ -142,14 +160,21 @@ def _grouped_problems(suites) -> list[str]:
     return [f"{_layer_list(layers).capitalize()}: {problem}." for problem, layers in layers_by_problem.items()]
 
 
-def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Progress, notes: list[str]):
-    """The suite at layers 1..L and the overlap between consecutive layers (one search per layer)."""
+def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Progress, notes: list[str], *,
+                      search: Callable[[np.ndarray, int], Neighbors] | None = None):
+    """The suite at layers 1..L and the overlap between consecutive layers (one search per layer,
+    by ``search`` when given, see :func:`neighbor_search`)."""
     n_layers = hidden.shape[0] - 1
     suites, overlaps, previous = [], [], None
+    reported = -1.0
     for layer in range(1, n_layers + 1):
-        progress(0.35 + 0.6 * layer / n_layers, f"Measuring geometry: layer {layer} of {n_layers}")
+        # A few updates a second are enough for a progress bar; one per layer (~20 ms) made the
+        # page (and, on a small machine, the browser drawing it) compete with the computation.
+        if time.perf_counter() - reported >= _PROGRESS_INTERVAL or layer == n_layers:
+            progress(0.35 + 0.6 * layer / n_layers, f"Measuring geometry: layer {layer} of {n_layers}")
+            reported = time.perf_counter()
         try:
-            cloud = prepare_layer(hidden[layer], settings=settings)
+            cloud = prepare_layer(hidden[layer], settings=settings, search=search)
         except GeometryError as error:
             raise PromptError(f"Layer {layer} has no measurable geometry: {error}") from error
         suites.append(layer_suite(cloud, settings=settings))
@@ -177,21 +202,28 @@ class ModelRun:
     kept: np.ndarray
     hidden: np.ndarray
     notes: tuple[str, ...]
+    device: str = "cpu"
 
 
-def run_model(request: Request, model: ModelSpec, *, loader: ModelLoader, progress: Progress = no_progress) -> ModelRun:
+def run_model(request: Request, model: ModelSpec, *, loader: ModelLoader, progress: Progress = no_progress,
+              with_losses: bool = True) -> ModelRun:
     """Tokenise (truncate, shuffle) and run the model once. Deterministic: the hidden states are
-    bit-identical across runs, so pages can recompute them instead of storing them."""
+    bit-identical across runs, so pages can recompute them instead of storing them.
+
+    ``with_losses=False``: hidden states only (no logits over the vocabulary, no loss or entropy),
+    for views that re-run the model just for its hidden states. A ``request.device`` other than
+    "cpu" is passed to the loader as a third argument.
+    """
     progress(0.02, f"Loading model {model.name}")
-    loaded = loader(model, request.dtype)
+    loaded = loader(model, request.dtype) if request.device == "cpu" else loader(model, request.dtype, request.device)
     notes: list[str] = []
     progress(0.15, "Tokenising the prompt")
     ids, n_prompt_tokens = _prompt_token_ids(loaded, request, notes)
     progress(0.2, f"Running {model.name} on {ids.size} tokens")
-    run = extract(loaded, token_ids=ids, keep_logits=request.with_logits_id)
+    run = extract(loaded, token_ids=ids, keep_logits=request.with_logits_id, with_losses=with_losses)
     kept = _finite_tokens(run.hidden_states, notes)
     return ModelRun(run=run, n_prompt_tokens=n_prompt_tokens, kept=kept, hidden=run.hidden_states[:, kept],
-                    notes=tuple(notes))
+                    notes=tuple(notes), device=str(getattr(loaded, "device", "cpu")))
 
 
 def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress: Progress,
@@ -203,13 +235,16 @@ def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress
     n_prompt_tokens = forward.n_prompt_tokens
     if on_hidden_states is not None:
         on_hidden_states(hidden)
-    suites, overlap = _layer_statistics(hidden, request.settings, progress, notes)
+    suites, overlap = _layer_statistics(hidden, request.settings, progress, notes,
+                                        search=neighbor_search(forward.device))
     logits = GrideResultLike(float("nan"), float("nan"))
     if request.with_logits_id and run.logits is not None:
         progress(0.96, "Measuring the ID of the logits")
+        from geometry.id_loss import logits_id  # here: it imports scipy.stats (~0.3 s), needed only now
+
         result = logits_id(run.logits[kept])
         logits = GrideResultLike(result.id, result.error)
-    cosine0 = [mean_cosine_similarity(hidden[0], include_diagonal=flag, zero_vectors="zero").value for flag in (True, False)]
+    cosine0 = [mean.value for mean in mean_cosine_similarities(hidden[0], zero_vectors="zero")]
 
     def column(name: str, dtype=np.float64) -> np.ndarray:
         return np.array([getattr(suite, name) for suite in suites], dtype=dtype)

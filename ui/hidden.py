@@ -59,7 +59,7 @@ def hidden_states(outcome: Outcome, request: Request) -> Callable[[], np.ndarray
         if hidden is None:
             with st.spinner("Running the model again for the hidden states (they are not stored on disk)…"):
                 forward = run_model(request, resolve_model(request.model, trust_remote_code=request.trust_remote_code),
-                                    loader=loaded_model)
+                                    loader=loaded_model, with_losses=False)  # no vocabulary projection
             hidden = forward.hidden
             _recent().put(outcome.key, hidden)
         return hidden

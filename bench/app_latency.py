@@ -1,0 +1,369 @@
+"""Latency and memory of the dashboard as a user meets them, in a real browser.
+
+    .venv/bin/python bench/app_latency.py [--warm-runs 3] [--steps 4] [--skip-browser] [--skip-probe]
+
+Needs the bundled model (converted once: any earlier analysis did it), Debian's chromium and the
+playwright package (never ``playwright install``). Measures, with the goal of each:
+
+(a) cold start: ``streamlit run app.py`` on a free port with a fresh TOKEN_GEOMETRY_CACHE → the
+    first Layers chart (``.js-plotly-plot``) for a 512-token prompt (typed, then Run) — ≤ 15 s;
+(b) warm run: model loaded, a new 512-token prompt, Run → every chart of the Layers page drawn
+    (ID, overlap, cosine, scale: all carry the prompt in their title) and the provenance line — ≤ 3 s;
+(c) cached revisit: the browser reloads the page's URL (a new session; the prompt comes back from
+    the cache by its hash) → the ID chart; and, in a subprocess, ``pipeline.analyse`` cache hit →
+    the Layers figures serialised — ≤ 0.3 s request → chart data;
+(d) one step of the layer slider (keyboard arrow) on the Tokens and UMAP pages, layers already
+    visited (cached) → the page shows the new layer and the rerun is over — ≤ 0.5 s per step;
+(e) peak RSS of analysing a 1024-token prompt with the bundled model, in a fresh subprocess
+    (/proc/self/status VmHWM) — ≤ 2 GB; plus the server's own peak after (a)–(d);
+(f) DuckDB file size per analysed prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from _common import ROOT, bundled_tokenizer, exact_prompts, machine, summary  # noqa: E402
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+APP = '[data-testid="stApp"]'
+PLOT = ".js-plotly-plot"
+LONG = 180_000  # ms: a first model load on a busy machine
+GOALS = {"cold": 15.0, "warm": 3.0, "revisit": 0.3, "step": 0.5, "rss_gib": 2.0}
+
+# Titles of the drawn Plotly figures (plotly.js keeps the layout on the element).
+TITLES = """() => [...document.querySelectorAll('.js-plotly-plot')].map(
+    gd => String((gd._fullLayout && gd._fullLayout.title && gd._fullLayout.title.text) || ''))"""
+
+
+def short(text: str, limit: int = 40) -> str:
+    """The prompt as figure titles show it (ui.figures.common.short)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return -1
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int, *, below: float = 0.1, timeout: float = 180.0) -> float:
+    """Wait until the process uses less than ``below`` of a core over a second (e.g. the UMAP
+    warm-up that starts after the first result is over); returns the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        before = cpu_seconds(pid)
+        time.sleep(1.0)
+        if cpu_seconds(pid) - before < below:
+            break
+    return time.perf_counter() - started
+
+
+def wait_idle(page, timeout: float = LONG) -> None:
+    """Connected, the script run is over, and no element is still waiting for its JavaScript."""
+    page.wait_for_selector(f'{APP}[data-test-connection-state="CONNECTED"]', timeout=timeout)
+    page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"], "
+                           "[data-testid=\"stAppSkeleton\"]')", timeout=timeout)
+
+
+def wait_charts(page, snippet: str, count: int, timeout: float = LONG) -> None:
+    """At least ``count`` drawn figures whose title names the prompt (so they show the new result)."""
+    page.wait_for_function(
+        """([snippet, count]) => [...document.querySelectorAll('.js-plotly-plot')].filter(gd =>
+            String((gd._fullLayout && gd._fullLayout.title && gd._fullLayout.title.text) || '')
+            .includes(snippet)).length >= count""", arg=[snippet, count], timeout=timeout)
+
+
+def type_prompt_and_run(page, text: str) -> float:
+    """Put ``text`` in the Prompt box and press Run; returns the time of the click."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    box = sidebar.get_by_role("textbox", name="Prompt", exact=True)
+    box.fill(text)
+    box.press("Control+Enter")  # commit the text (its own short rerun), so Run starts the analysis alone
+    sidebar.locator('[data-testid="InputInstructions"]').wait_for(state="hidden")
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    button = sidebar.get_by_role("button", name="Run", exact=True)
+    started = time.perf_counter()
+    button.click()
+    return started
+
+
+def layer_slider(page, label: str):
+    """The page's own slider (not the sidebar's): an <input type=range> labelled ``label``."""
+    return page.locator(f'[data-testid="stMain"] input[type="range"][aria-label="{label}"]').first
+
+
+def slider_steps(page, label: str, signal, steps: int) -> list[float]:
+    """Press → on the page's layer slider ``steps`` times; seconds from each key press until the
+    server-rendered ``signal(layer)`` text is on the page and the rerun is over."""
+    thumb = layer_slider(page, label)
+    times = []
+    for _ in range(steps):
+        before = int(thumb.get_attribute("aria-valuetext") or thumb.input_value())
+        thumb.focus()
+        started = time.perf_counter()
+        thumb.press("ArrowRight")
+        page.get_by_text(signal(before + 1), exact=False).first.wait_for(timeout=LONG)
+        page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', timeout=LONG)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def visit_layers(page, label: str, signal, steps: int) -> None:
+    """Step through the layers once so their derived views (clusters, UMAP) are computed and cached."""
+    slider_steps(page, label, signal, steps)
+    thumb = layer_slider(page, label)
+    thumb.focus()
+    for _ in range(steps):
+        thumb.press("ArrowLeft")
+    page.wait_for_timeout(500)
+    wait_idle(page)
+
+
+def server_pid(server: subprocess.Popen) -> int:
+    """The Streamlit process (the child of py-spy when the server is being profiled)."""
+    if os.environ.get("BENCH_PYSPY"):
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        return int(children[0]) if children else server.pid
+    return server.pid
+
+
+def browser_measurements(prompts: list[str], *, warm_runs: int, steps: int, results: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    cache_dir = Path(tempfile.mkdtemp(prefix="token-geometry-latency-"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "TOKEN_GEOMETRY_CACHE": str(cache_dir / "results.duckdb"), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+               "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
+               "--browser.gatherUsageStats", "false"]
+    if os.environ.get("BENCH_PYSPY"):  # profile the server: BENCH_PYSPY=out.txt (collapsed stacks, all threads)
+        command = ["py-spy", "record", "--nonblocking", "--format", "raw", "--rate", "100", "--threads", "-o",
+                   os.environ["BENCH_PYSPY"], "--", *command]
+    log = open(cache_dir / "streamlit.log", "w")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(LONG)
+        page = context.new_page()
+        # (a) cold start
+        launched = time.perf_counter()
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while not healthy(url):
+                if server.poll() is not None:
+                    raise SystemExit(f"streamlit exited:\n{(cache_dir / 'streamlit.log').read_text()}")
+                time.sleep(0.05)
+            up = time.perf_counter()
+            page.goto(url)
+            wait_idle(page)
+            painted = time.perf_counter()
+            clicked = type_prompt_and_run(page, prompts[0])
+            page.wait_for_selector(PLOT, timeout=LONG)
+            charted = time.perf_counter()
+            typing = clicked - painted
+            results["cold"] = {"server_up": up - launched, "first_paint": painted - launched,
+                               "run_to_chart": charted - clicked,
+                               "total_without_typing": charted - launched - typing}
+            wait_charts(page, short(prompts[0]), 4)
+            wait_idle(page)
+
+            # (b) warm runs: every chart of the Layers page for a new prompt, once the server is idle
+            # again (the UMAP warm-up starts when the first result is on screen; a user reads it first)
+            results["settle"] = settle(server_pid(server))
+            warm, computed = [], []
+            for text in prompts[1:1 + warm_runs]:
+                clicked = type_prompt_and_run(page, text)
+                wait_charts(page, short(text), 4)
+                line = page.get_by_text("saved to the cache").first
+                line.wait_for(timeout=LONG)
+                page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', timeout=LONG)
+                warm.append(time.perf_counter() - clicked)
+                computed.append(float(re.search(r"Computed in ([0-9.]+) s", line.inner_text()).group(1)))
+            results["warm"], results["warm_computed"] = warm, computed
+
+            # (c) cached revisit in the browser: reload the URL (new session, prompt restored by its hash)
+            last = prompts[warm_runs]
+            revisit = []
+            for _ in range(3):
+                started = time.perf_counter()
+                page.reload()
+                wait_charts(page, short(last), 1)
+                charted = time.perf_counter() - started
+                page.get_by_text("from the DuckDB cache").first.wait_for()
+                wait_idle(page)
+                served = page.get_by_text("Served from the DuckDB cache in").first.inner_text()
+                revisit.append((charted, served))
+            results["revisit_browser"] = [seconds for seconds, _ in revisit]
+            results["revisit_provenance"] = revisit[-1][1]
+
+            # (c) again, inside a session: switch to the Layers page from the sidebar navigation (no
+            # page load: the script runs and the remembered result is drawn) → the ID chart
+            switches = []
+            for _ in range(3):
+                page.locator('[data-testid="stSidebarNav"] a', has_text="Tokens").first.click()
+                page.get_by_text("Semantic clusters at layer").first.wait_for()
+                page.wait_for_timeout(300)
+                wait_idle(page)
+                started = time.perf_counter()
+                page.locator('[data-testid="stSidebarNav"] a', has_text="Layers").first.click()
+                wait_charts(page, short(last), 1)
+                switches.append(time.perf_counter() - started)
+                wait_idle(page)
+            results["revisit_switch"] = switches
+
+            # (d) layer slider steps on Tokens and UMAP, over layers visited (and cached) before
+            query = page.url.split("?", 1)[1] if "?" in page.url else ""
+            page.goto(f"{url}/tokens?{query}")
+            wait_idle(page)
+            tokens_signal = lambda layer: f"Semantic clusters at layer {layer}"  # noqa: E731
+            visit_layers(page, "Layer", tokens_signal, steps)
+            results["tokens_steps"] = slider_steps(page, "Layer", tokens_signal, steps)
+
+            page.goto(f"{url}/umap?{query}")
+            wait_idle(page)
+            umap_signal = lambda layer: f"UMAP of the token cloud at layer {layer}"  # noqa: E731
+            started = time.perf_counter()
+            visit_layers(page, "Layer", umap_signal, steps)
+            results["umap_first_visits"] = time.perf_counter() - started
+            results["umap_steps"] = slider_steps(page, "Layer", umap_signal, steps)
+
+            results["server_peak_rss_kib"] = peak_rss_kib(server_pid(server))
+            results["server_store_bytes"] = sum(p.stat().st_size for p in cache_dir.glob("results.duckdb*"))
+        except Exception:
+            shot = ROOT / "artifacts" / "bench-app-latency-failure.png"
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"failed; screenshot of the page: {shot}", file=sys.stderr)
+            raise
+        finally:
+            if os.environ.get("BENCH_PYSPY"):
+                server.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+            else:
+                server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            browser.close()
+            log.close()
+    shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+def probe(long_prompt: str, short_prompts: list[str]) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="token-geometry-probe-"))
+    try:
+        (work / "prompts.json").write_text(json.dumps({"long": long_prompt, "short": short_prompts}))
+        completed = subprocess.run([sys.executable, str(ROOT / "bench" / "_pipeline_probe.py"), str(work / "prompts.json"),
+                                    str(work)], capture_output=True, text=True, check=False, cwd=ROOT)
+        if completed.returncode != 0:
+            raise SystemExit(f"the pipeline probe failed:\n{completed.stderr}")
+        return json.loads(completed.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def verdict(value: float, goal: float) -> str:
+    return f"goal ≤ {goal:g}: {'met' if value <= goal else 'NOT met'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--warm-runs", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=4, help="slider steps measured per page")
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-probe", action="store_true")
+    args = parser.parse_args()
+
+    print(f"machine: {machine()}")
+    tokenizer = bundled_tokenizer()
+    prompts = exact_prompts(512, args.warm_runs + 3, tokenizer=tokenizer)
+    long_prompt = exact_prompts(1024, 1, tokenizer=tokenizer, prompt_set="python-stdlib")[0]
+
+    results: dict = {}
+    if not args.skip_browser:
+        browser_measurements(prompts, warm_runs=args.warm_runs, steps=args.steps, results=results)
+        cold = results["cold"]
+        print(f"(a) cold start → first Layers chart, 512 tokens: {cold['total_without_typing']:.1f} s "
+              f"({verdict(cold['total_without_typing'], GOALS['cold'])}); server up {cold['server_up']:.1f} s, "
+              f"first paint {cold['first_paint']:.1f} s, Run → chart {cold['run_to_chart']:.1f} s "
+              "(model load + first forward pass + geometry + store + drawing)")
+        warm = results["warm"]
+        print(f"(b) warm run → every Layers chart, 512 tokens: {summary(warm)} ({verdict(statistics.median(warm), GOALS['warm'])}); "
+              f"measured once the server was idle again, {results['settle']:.0f} s after the first chart "
+              "(UMAP's numba warm-up runs then); of which model + geometry (the page's 'Computed in'): "
+              f"median {statistics.median(results['warm_computed']):.1f} s")
+        revisit = results["revisit_browser"]
+        print(f"(c) cached revisit in the browser (reload → ID chart, new session): {summary(revisit)}; "
+              f"the page says: {results['revisit_provenance']!r}")
+        print(f"(c) cached revisit in a session: Layers page from the sidebar navigation → ID chart: "
+              f"{summary(results['revisit_switch'])} ({verdict(statistics.median(results['revisit_switch']), GOALS['revisit'])})")
+        for name in ("tokens", "umap"):
+            steps = results[f"{name}_steps"]
+            print(f"(d) {name.capitalize()} page, layer slider step (cached layer): {summary(steps)} "
+                  f"({verdict(statistics.median(steps), GOALS['step'])})")
+        print(f"    (first visit of {args.steps} UMAP layers, computing and caching their projections: "
+              f"{results['umap_first_visits']:.1f} s)")
+        print(f"(e) Streamlit server peak RSS after (a)–(d): {results['server_peak_rss_kib'] / 2**20:.2f} GiB")
+        print(f"(f) server's DuckDB file after {1 + args.warm_runs} analyses and the derived views: "
+              f"{results['server_store_bytes'] / 2**20:.1f} MiB")
+    if not args.skip_probe:
+        found = probe(long_prompt, prompts[-2:])
+        hit = found["hit_seconds"]
+        print(f"(c) in-process cache hit, pipeline.analyse: {1000 * hit:.1f} ms; + building and serialising the "
+              f"Layers figures: {1000 * found['hit_to_chart_json_seconds']:.0f} ms "
+              f"({verdict(found['hit_to_chart_json_seconds'], GOALS['revisit'])}); figure JSON bytes "
+              f"{found['layers_figure_json_bytes']}, Tokens heatmap {found['tokens_heatmap_json_bytes']}")
+        peak = found["peak_rss_kib"] / 2**20
+        print(f"(e) peak RSS, analysing {found['long_tokens']} tokens with the bundled model in a fresh process: "
+              f"{peak:.2f} GiB ({verdict(peak, GOALS['rss_gib'])}); that analysis took {found['long_seconds']:.1f} s "
+              "including the model load")
+        empty, long_size, short_sizes = found["store_empty_bytes"], found["store_after_long_bytes"], found["store_after_short_bytes"]
+        per_short = (short_sizes[-1] - long_size) / len(short_sizes)
+        print(f"(f) DuckDB file: empty {empty / 2**20:.2f} MiB; + one 1024-token prompt {(long_size - empty) / 2**20:.2f} MiB; "
+              f"+ {len(short_sizes)} 512-token prompts {per_short / 2**20:.2f} MiB each on average "
+              f"(sizes {[round(s / 2**20, 2) for s in short_sizes]} MiB)")
+    print(f"load average at the end: {machine().rsplit('load average ', 1)[1]}")
+
+
+if __name__ == "__main__":
+    main()
