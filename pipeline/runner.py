@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
@@ -43,11 +43,6 @@ class Request:
     # Where the model runs ("cpu", "cuda" or "auto" = CUDA when available); the neighbour search
     # follows the model (see neighbor_search). Not part of the key: the values agree to round-off.
     device: str = "cpu"
-
-
-class GrideResultLike(NamedTuple):
-    id: float
-    error: float
 
 
 def default_loader(spec: ModelSpec, dtype: str, device: str = "cpu") -> LoadedModel:
@@ -237,13 +232,13 @@ def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress
         on_hidden_states(hidden)
     suites, overlap = _layer_statistics(hidden, request.settings, progress, notes,
                                         search=neighbor_search(forward.device))
-    logits = GrideResultLike(float("nan"), float("nan"))
+    logits_id_value = logits_id_error = float("nan")
     if request.with_logits_id and run.logits is not None:
         progress(0.96, "Measuring the ID of the logits")
         from geometry.id_loss import logits_id  # here: it imports scipy.stats (~0.3 s), needed only now
 
         result = logits_id(run.logits[kept])
-        logits = GrideResultLike(result.id, result.error)
+        logits_id_value, logits_id_error = result.id, result.error
     cosine0 = [mean.value for mean in mean_cosine_similarities(hidden[0], zero_vectors="zero")]
 
     def column(name: str, dtype=np.float64) -> np.ndarray:
@@ -264,8 +259,8 @@ def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress
         mean_loss=float(losses.mean()) if losses.size else float("nan"),
         entropies=entropies,
         contextual_entropy=float(entropies.mean()) if entropies.size else float("nan"),
-        logits_id=logits.id,
-        logits_id_error=logits.error,
+        logits_id=logits_id_value,
+        logits_id_error=logits_id_error,
         kept=kept,
         layers=np.arange(1, len(suites) + 1),
         twonn_linear=column("twonn_linear"),
