@@ -34,6 +34,7 @@ from typing import Any, Collection, Iterable, Mapping, Sequence
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 from cache.errors import StoreCorruptError, StoreError, StoreLockedError
 from cache.serialize import array_to_bytes, bytes_to_array
@@ -178,8 +179,11 @@ class ResultStore:
             if arrays:
                 cursor.executemany("INSERT INTO arrays VALUES (?, ?, ?)",
                                    [(key, name, array_to_bytes(value)) for name, value in arrays.items()])
-            if long_rows:
-                cursor.executemany("INSERT INTO layer_values VALUES (?, ?, ?, ?)", long_rows)
+            if long_rows:  # one bulk insert: row-by-row executemany cost ~0.1 s for a prompt's ~500 rows
+                frame = pd.DataFrame(long_rows, columns=["key", "layer", "name", "value"])
+                cursor.register("new_layer_values", frame)
+                cursor.execute("INSERT INTO layer_values SELECT key, layer, name, value FROM new_layer_values")
+                cursor.unregister("new_layer_values")
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")

@@ -28,13 +28,22 @@ DEFAULTS = {
 }
 
 
+def _defaults() -> dict:
+    return {**DEFAULTS, "prompt": default_prompt(), "store_path": current_store_path(), FORMAT_KEY: "png",
+            PRESENT_KEY: False}
+
+
 def _keep_state() -> None:
-    for key, value in DEFAULTS.items():
-        st.session_state[key] = st.session_state.get(key, value)
-    st.session_state["prompt"] = st.session_state.get("prompt", default_prompt())
-    st.session_state["store_path"] = st.session_state.get("store_path", current_store_path())
-    st.session_state[FORMAT_KEY] = st.session_state.get(FORMAT_KEY, "png")
-    st.session_state[PRESENT_KEY] = st.session_state.get(PRESENT_KEY, False)
+    """Restore every sidebar value. Streamlit may drop a widget's state when a run does not draw it
+    (a fragment rerun, e.g. a layer slider, draws no sidebar), so each value is also saved under a
+    key no widget owns and restored from there."""
+    for key, value in _defaults().items():
+        st.session_state[key] = st.session_state.get(key, st.session_state.get(f"_saved_{key}", value))
+
+
+def _save_state() -> None:
+    for key in _defaults():
+        st.session_state[f"_saved_{key}"] = st.session_state[key]
 
 
 def _model_text() -> str:
@@ -87,5 +96,6 @@ def render_sidebar() -> tuple[Request, bool]:
         max_tokens=int(st.session_state["max_tokens"]),
         trust_remote_code=bool(st.session_state["trust_remote_code"]) and st.session_state["model_choice"] == OTHER,
     )
+    _save_state()
     write_url(model=request.model, prompt=request.prompt)
     return request, run
