@@ -14,6 +14,15 @@ CORPUS = [
     "def add(a, b):\n    return a + b\n\nprint(add(2, 3))",
 ]
 
+# Four short passages (prose and code) that the tiny tokenizer covers; shared by corpus and CLI tests.
+SAMPLE_PASSAGES = [
+    "The quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun. " * 2,
+    "Geometry of tokens changes with depth: intrinsic dimension rises, then falls again. Beautiful is better than ugly.",
+    "def add(a, b):\n    return a + b\n\nprint(add(2, 3))\n" * 3,
+    "Explicit is better than implicit. Simple is better than complex. Complex is better than complicated. "
+    "Flat is better than nested.",
+]
+
 
 def build_tiny_model(folder: Path, *, n_layers: int = 4, hidden_size: int = 32, context: int = 128, seed: int = 0) -> Path:
     """Write a tiny Llama model (config, safetensors weights, fast tokenizer) into ``folder``."""

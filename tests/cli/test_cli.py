@@ -17,15 +17,10 @@ from cache import open_store
 from cache.shards import list_shards
 from cli.main import main
 from pipeline.corpus import CachedLoader
+from tests.tiny_model import SAMPLE_PASSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
-TEXTS = [
-    "The quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun. " * 2,
-    "Geometry of tokens changes with depth: intrinsic dimension rises, then falls again. Beautiful is better than ugly.",
-    "def add(a, b):\n    return a + b\n\nprint(add(2, 3))\n" * 3,
-    "Explicit is better than implicit. Simple is better than complex. Complex is better than complicated. "
-    "Flat is better than nested.",
-]
+TEXTS = SAMPLE_PASSAGES
 
 
 @pytest.fixture

@@ -14,14 +14,9 @@ from pipeline.corpus import (CachedLoader, CorpusConfig, CorpusError, Sequential
 from pipeline.corpus_stats import (cosine_profile, id_loss_table, id_profile, layer_profile, logits_table,
                                    overlap_profile, prompt_scatter, start_text, token_table)
 from prompts import read_prompt_file
+from tests.tiny_model import SAMPLE_PASSAGES
 
-TEXTS = [
-    "The quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun. " * 2,
-    "Geometry of tokens changes with depth: intrinsic dimension rises, then falls again. Beautiful is better than ugly.",
-    "def add(a, b):\n    return a + b\n\nprint(add(2, 3))\n" * 3,
-    "Explicit is better than implicit. Simple is better than complex. Complex is better than complicated. "
-    "Flat is better than nested.",
-]
+TEXTS = SAMPLE_PASSAGES
 
 
 def fail_loader(*args):
