@@ -6,7 +6,10 @@ Shapes (TransformerLens habit: written down):
                                  in Hugging Face the last entry is after the final norm.
     losses         (N−1,)        float32, −log p(t_{i+1} | t_≤i) in nats (causal models only)
     entropies      (N,)          float32, entropy of softmax(logits_i) in nats
-    logits         (N, V)        float32, only when ``keep_logits=True``
+    logits         (N, V)        float32, only when ``keep_logits=True`` (or ``logit_geometry=True``
+                                 and the head is not a plain linear map)
+    logit_coordinates (N, D)     float64, only when ``logit_geometry=True``: points with the
+                                 pairwise distances of the N logit vectors (lm.logit_space)
 Tokenisation adds no special tokens (no BOS) by default, as the reference code does.
 """
 
@@ -32,6 +35,7 @@ class Extraction:
     logits: np.ndarray | None
     n_prompt_tokens: int
     truncated: bool
+    logit_coordinates: np.ndarray | None = None
 
     @property
     def n_tokens(self) -> int:
@@ -77,6 +81,7 @@ def extract(
     max_tokens: int | None = None,
     keep_logits: bool = False,
     with_losses: bool = True,
+    logit_geometry: bool = False,
 ) -> Extraction:
     """Run the model once on ``text`` (or on ``token_ids``) and return an :class:`Extraction`.
 
@@ -84,8 +89,13 @@ def extract(
     tokens; ``truncated`` and ``n_prompt_tokens`` say so. ``with_losses=False`` skips the logits
     over the vocabulary (losses, entropies and logits are then None): hidden states only, ~20 %
     faster for the bundled model, whose vocabulary projection is as wide as 49k × 576.
+    ``logit_geometry=True``: ``logit_coordinates`` holds N points with the pairwise distances of
+    the logit vectors, computed from the head's input (:mod:`lm.logit_space`); when the head is
+    not a linear map of it, the explicit ``logits`` are returned instead.
     """
     import torch
+
+    from lm.logit_space import head_reproduces_logits, linear_head, logit_coordinates
 
     ids = tokenize(loaded, text, add_special_tokens=add_special_tokens) if token_ids is None else np.asarray(token_ids, dtype=np.int64)
     if ids.size == 0:
@@ -94,7 +104,9 @@ def extract(
     n_prompt_tokens = int(ids.size)
     if limit and ids.size > limit:
         ids = ids[:limit]
-    wants_logits = loaded.is_causal and (with_losses or keep_logits)
+    wants_logits = loaded.is_causal and (with_losses or keep_logits or logit_geometry)
+    head = linear_head(loaded.model) if wants_logits and logit_geometry else None
+    head_inputs: list = []
     options = {"output_hidden_states": True}
     if loaded.is_causal:
         options["use_cache"] = False  # one pass over a whole prompt: a key/value cache is never read
@@ -102,16 +114,25 @@ def extract(
             options["logits_to_keep"] = 1  # the vocabulary projection of the last position only
     with torch.inference_mode():
         inputs = torch.as_tensor(ids[None], device=loaded.device)
+        hook = None if head is None else head.register_forward_pre_hook(lambda _, args: head_inputs.append(args[0]))
         try:
             output = loaded.model(inputs, **options)
         except TypeError:  # an architecture without these options: the plain call
             output = loaded.model(inputs, output_hidden_states=True)
+        finally:
+            if hook is not None:
+                hook.remove()
         hidden = torch.stack([h[0] for h in output.hidden_states]).float().cpu().numpy()
-        losses = entropies = logits = None
+        losses = entropies = logits = coordinates = None
         if wants_logits:
             raw = output.logits[0]
-            losses, entropies = _loss_and_entropy(raw, ids)
-            if keep_logits:
+            if with_losses:
+                losses, entropies = _loss_and_entropy(raw, ids)
+            if logit_geometry:
+                head_input = head_inputs[-1][0] if len(head_inputs) == 1 else None
+                if head_input is not None and head_reproduces_logits(head, head_input, raw):
+                    coordinates = logit_coordinates(head, head_input)
+            if keep_logits or (logit_geometry and coordinates is None):
                 logits = raw.float().cpu().numpy()
     return Extraction(
         token_ids=ids,
@@ -122,4 +143,5 @@ def extract(
         logits=logits,
         n_prompt_tokens=n_prompt_tokens,
         truncated=bool(ids.size < n_prompt_tokens),
+        logit_coordinates=coordinates,
     )

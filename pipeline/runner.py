@@ -215,7 +215,7 @@ def run_model(request: Request, model: ModelSpec, *, loader: ModelLoader, progre
     progress(0.15, "Tokenising the prompt")
     ids, n_prompt_tokens = _prompt_token_ids(loaded, request, notes)
     progress(0.2, f"Running {model.name} on {ids.size} tokens")
-    run = extract(loaded, token_ids=ids, keep_logits=request.with_logits_id, with_losses=with_losses)
+    run = extract(loaded, token_ids=ids, logit_geometry=request.with_logits_id, with_losses=with_losses)
     kept = _finite_tokens(run.hidden_states, notes)
     return ModelRun(run=run, n_prompt_tokens=n_prompt_tokens, kept=kept, hidden=run.hidden_states[:, kept],
                     notes=tuple(notes), device=str(getattr(loaded, "device", "cpu")))
@@ -233,11 +233,13 @@ def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress
     suites, overlap = _layer_statistics(hidden, request.settings, progress, notes,
                                         search=neighbor_search(forward.device))
     logits_id_value = logits_id_error = float("nan")
-    if request.with_logits_id and run.logits is not None:
+    # The logit vectors themselves, or points with their pairwise distances (lm.logit_space).
+    logit_points = run.logit_coordinates if run.logit_coordinates is not None else run.logits
+    if request.with_logits_id and logit_points is not None:
         progress(0.96, "Measuring the ID of the logits")
         from geometry.id_loss import logits_id  # here: it imports scipy.stats (~0.3 s), needed only now
 
-        result = logits_id(run.logits[kept])
+        result = logits_id(logit_points[kept])
         logits_id_value, logits_id_error = result.id, result.error
     cosine0 = [mean.value for mean in mean_cosine_similarities(hidden[0], zero_vectors="zero")]
 
