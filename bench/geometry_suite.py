@@ -6,13 +6,16 @@ Suite: exactly what the pipeline runs on a prompt (``pipeline.runner._layer_stat
 every layer 1..L one ``prepare_layer`` (exact-duplicate removal + one float64 neighbour search
 with k = 64) and ``layer_suite`` (TwoNN linear + MLE, GRIDE scan r = 2..64, local ID, angles,
 cosine with/without diagonal, the token neighbour lists and LLE weights), and
-``consecutive_overlap`` (k = 1..6) between successive layers.
+``consecutive_overlap`` (k = 1..6) between successive layers — two layers at a time on two
+threads (``geometry.suite.suites_over_layers``).
 
 Bare lower bound, on the same layers and in the same dtype (float64): one pairwise squared
 distance matrix ‖x_i‖² + ‖x_j‖² − 2·X Xᵀ per layer plus a top-k (argpartition to the 64 nearest,
 self excluded, then those 64 sorted) — the least work that yields the neighbours every
-statistic is computed from. Both are timed alternately in one process; the ratio of the medians
-is printed (goal ≤ 2). ``--profile`` prints a pyinstrument profile of one suite run.
+statistic is computed from — run the same way, two layers at a time with BLAS on one thread each
+(the same cores as the suite). It is also timed one layer at a time (BLAS on every core), as it
+was before the suite used threads. All are timed alternately in one process; the ratio of the
+medians is printed (goal ≤ 2). ``--profile`` prints a pyinstrument profile of one suite run.
 
 UMAP: a seeded 2-D ``umap_projection`` of single layers after ``warm_up_umap`` (numba compiled),
 as the UMAP page computes it (goal ~2–3 s for 1024 points).
@@ -23,13 +26,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from _common import benchmark_cloud, interleaved, machine, summary  # noqa: E402  (puts the repo on sys.path)
 
 from geometry.projection import umap_projection, warm_up_umap  # noqa: E402
-from geometry.suite import SuiteSettings  # noqa: E402
+from geometry.suite import SuiteSettings, _one_blas_thread_per_worker  # noqa: E402
 from pipeline.runner import _layer_statistics, no_progress  # noqa: E402
 
 SETTINGS = SuiteSettings()
@@ -39,15 +43,24 @@ def suite(hidden: np.ndarray) -> None:
     _layer_statistics(hidden, SETTINGS, no_progress, [])
 
 
-def bare(hidden: np.ndarray, k: int = SETTINGS.k_distinct) -> None:
+def bare_layer(x: np.ndarray, k: int = SETTINGS.k_distinct) -> None:
+    x = x.astype(np.float64)
+    squared = np.einsum("ij,ij->i", x, x)
+    d2 = squared[:, None] + squared[None, :] - 2.0 * (x @ x.T)
+    np.fill_diagonal(d2, np.inf)
+    nearest = np.argpartition(d2, k - 1, axis=1)[:, :k]
+    order = np.argsort(np.take_along_axis(d2, nearest, axis=1), axis=1)
+    np.take_along_axis(nearest, order, axis=1)
+
+
+def bare(hidden: np.ndarray) -> None:
+    with _one_blas_thread_per_worker(), ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(bare_layer, hidden[1:]))
+
+
+def bare_serial(hidden: np.ndarray) -> None:
     for layer in range(1, hidden.shape[0]):
-        x = hidden[layer].astype(np.float64)
-        squared = np.einsum("ij,ij->i", x, x)
-        d2 = squared[:, None] + squared[None, :] - 2.0 * (x @ x.T)
-        np.fill_diagonal(d2, np.inf)
-        nearest = np.argpartition(d2, k - 1, axis=1)[:, :k]
-        order = np.argsort(np.take_along_axis(d2, nearest, axis=1), axis=1)
-        np.take_along_axis(nearest, order, axis=1)
+        bare_layer(hidden[layer])
 
 
 def main() -> None:
@@ -65,11 +78,13 @@ def main() -> None:
     print(f"cloud:   {source}: {hidden.shape[0]} × {hidden.shape[1]} × {hidden.shape[2]} "
           f"(suite on layers 1..{n_layers})")
 
-    times = interleaved({"suite": lambda: suite(hidden), "bare": lambda: bare(hidden)}, runs=args.runs)
+    times = interleaved({"suite": lambda: suite(hidden), "bare": lambda: bare(hidden),
+                         "serial": lambda: bare_serial(hidden)}, runs=args.runs)
     ratio = statistics.median(times["suite"]) / statistics.median(times["bare"])
     paired = statistics.median(s / b for s, b in zip(times["suite"], times["bare"]))
     print(f"suite  (pipeline, {n_layers} layers):            {summary(times['suite'])}")
-    print(f"bare   (float64 distances + top-{SETTINGS.k_distinct}, {n_layers} layers): {summary(times['bare'])}")
+    print(f"bare   (float64 distances + top-{SETTINGS.k_distinct}, {n_layers} layers, 2 at a time): {summary(times['bare'])}")
+    print(f"bare   one layer at a time (BLAS on every core): {summary(times['serial'])}")
     print(f"ratio  suite / bare: {ratio:.2f} (median of paired ratios {paired:.2f}); goal ≤ 2: "
           f"{'met' if ratio <= 2 else 'NOT met'}")
     print(f"       per layer: suite {1000 * statistics.median(times['suite']) / n_layers:.1f} ms, "

@@ -10,8 +10,10 @@ that environment once (Python 3.11 and a C compiler; DADApy builds from source):
 The cloud is saved to a .npy file and both sides read it. Per layer 1..L both compute TwoNN
 (linear fit on 90 % of the ratios, and MLE), GRIDE at range scalings 2..64 and the overlap of
 consecutive layers for k = 1..6, each side the economical way: one neighbour search per layer
-shared by all statistics (ours: ``prepare_layer``, i.e. duplicate removal + an exact float64
-search; DADApy: ``compute_distances(maxk=64)``, scikit-learn kNN). One timed pass each (after a
+shared by all statistics. Ours: ``geometry.suite.suites_over_layers`` as a corpus run calls it
+(duplicate removal + an exact float64 search per layer, two layers at a time on two cores, and
+the local ID, angles and cosine besides); DADApy: ``compute_distances(maxk=64)`` (scikit-learn's
+kNN, OpenMP on every core) in one ``Data`` per layer. One timed pass each (after a
 warm-up), excluding interpreter start-up. The values must agree: TwoNN to 1e-6 (relative), GRIDE
 to 1e-6 (absolute), overlap exactly. Goal: ours ≥ 5× faster.
 """
@@ -28,9 +30,7 @@ import numpy as np
 
 from _common import ROOT, benchmark_cloud, machine  # noqa: E402  (puts the repo on sys.path)
 
-from geometry.gride import gride_from_neighbors  # noqa: E402
-from geometry.suite import SuiteSettings, consecutive_overlap, prepare_layer, requested_range_scalings  # noqa: E402
-from geometry.twonn import twonn_from_neighbors  # noqa: E402
+from geometry.suite import SuiteSettings, prepare_layer, suites_over_layers  # noqa: E402
 from pipeline.runner import _layer_statistics, no_progress  # noqa: E402
 
 SETTINGS = SuiteSettings()
@@ -39,18 +39,9 @@ WORKER = ROOT / "bench" / "_dadapy_worker.py"
 
 
 def ours(hidden: np.ndarray) -> dict:
-    twonn_linear, twonn_mle, gride, overlap = [], [], [], []
-    previous = None
-    for layer in range(1, hidden.shape[0]):
-        cloud = prepare_layer(hidden[layer], settings=SETTINGS)
-        twonn_linear.append(twonn_from_neighbors(cloud.neighbors, method="linear", fraction=SETTINGS.twonn_fraction).id)
-        twonn_mle.append(twonn_from_neighbors(cloud.neighbors, method="mle").id)
-        gride.append([gride_from_neighbors(cloud.neighbors, range_scaling=int(r)).id
-                      for r in requested_range_scalings(SETTINGS)])
-        if previous is not None:
-            overlap.append(list(consecutive_overlap(previous, cloud, settings=SETTINGS)))
-        previous = cloud
-    return {"twonn_linear": twonn_linear, "twonn_mle": twonn_mle, "gride": gride, "overlap": overlap}
+    suites, overlap = suites_over_layers(hidden[1:], settings=SETTINGS, token_neighbours=False)
+    return {"twonn_linear": [s.twonn_linear for s in suites], "twonn_mle": [s.twonn_mle for s in suites],
+            "gride": [list(s.gride) for s in suites], "overlap": overlap.tolist()}
 
 
 def dadapy(python: str, cloud: Path, mode: str) -> dict:

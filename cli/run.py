@@ -77,7 +77,8 @@ def run_command(args, argv) -> int:
     model = args.model or DEFAULT_MODEL
     config = CorpusConfig(model=model, dtype=args.dtype, max_tokens=args.max_tokens,
                           add_special_tokens=_special_tokens(args.special_tokens, model),
-                          trust_remote_code=args.trust_remote_code, with_logits_id=not args.no_logits_id)
+                          trust_remote_code=args.trust_remote_code, with_logits_id=not args.no_logits_id,
+                          with_token_neighbours=args.token_neighbours)
     try:
         units = plan_corpus(prompt_set, config, corpus=args.corpus, shuffles=args.shuffle, seeds=args.seeds)
     except (LMError, CorpusError) as error:

@@ -1,13 +1,17 @@
 """The per-layer suite: every statistic of one layer from one shared neighbour search.
 
 Used by the pipeline (one prompt, every layer) and by the benchmark. Statistics that compare two
-layers (neighbourhood overlap) take two prepared layers.
+layers (neighbourhood overlap) take two prepared layers. :func:`suites_over_layers` runs the suite
+at every layer of a prompt, on several cores.
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -64,7 +68,8 @@ class LayerSuite:
     angles (N,):        degrees between the vectors to the two nearest distinct neighbours.
     cosine, cosine_offdiagonal: mean cosine similarity with / without the diagonal.
     neighbor_indices, neighbor_distances, lle_weights (N, K): each token's nearest tokens
-                        (duplicates included), their distances and LLE reconstruction weights.
+                        (duplicates included), their distances and LLE reconstruction weights
+                        (K = 0 when the suite ran with ``token_neighbours=False``).
     n_points:           distinct points; n_duplicates: exact duplicates removed for ID.
     problem:            why some value is missing ("" if none).
     """
@@ -122,8 +127,13 @@ def _per_token(values_on_distinct: np.ndarray, cloud: PreparedCloud) -> np.ndarr
     return values_on_distinct[cloud.distinct.inverse].astype(np.float32)
 
 
-def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
-    """Every single-layer statistic from the layer's prepared cloud (no further neighbour search)."""
+def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings, token_neighbours: bool = True) -> LayerSuite:
+    """Every single-layer statistic from the layer's prepared cloud (no further neighbour search).
+
+    ``token_neighbours=False`` leaves out each token's neighbour list and LLE weights (what the
+    Tokens page lists for one token; a quarter of the suite's time and most of a stored result):
+    the three arrays then have zero columns.
+    """
     twonn, gride, gride_error, problems = _id_statistics(cloud, settings)
     n_tokens = cloud.points.shape[0]
     local = np.full(n_tokens, np.nan, dtype=np.float32)
@@ -138,10 +148,12 @@ def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
     angles = np.full(n_tokens, np.nan, dtype=np.float32)
     if cloud.neighbors.k >= 2:
         angles = _per_token(angles_from_neighbors(cloud.distinct.points, cloud.neighbors), cloud)
-    k = min(settings.token_neighbors, cloud.all_neighbors.k)
-    if k < settings.token_neighbors:
+    k = min(settings.token_neighbors, cloud.all_neighbors.k) if token_neighbours else 0
+    if token_neighbours and k < settings.token_neighbors:
         problems.append(f"only {k} neighbours per token (asked for {settings.token_neighbors})")
     indices = cloud.all_neighbors.indices[:, :k]
+    weights = (barycenter_weights(cloud.points, indices, reg=settings.lle_reg) if k
+               else np.zeros((n_tokens, 0)))
     with_diagonal, without_diagonal = mean_cosine_similarities(cloud.points, zero_vectors="zero")
     return LayerSuite(
         *twonn,
@@ -154,7 +166,7 @@ def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings) -> LayerSuite:
         cosine_offdiagonal=without_diagonal.value,
         neighbor_indices=indices.astype(np.int32),
         neighbor_distances=cloud.all_neighbors.distances[:, :k].astype(np.float32),
-        lle_weights=barycenter_weights(cloud.points, indices, reg=settings.lle_reg).astype(np.float32),
+        lle_weights=weights.astype(np.float32),
         n_points=cloud.distinct.points.shape[0],
         n_duplicates=cloud.n_duplicates,
         problem="; ".join(problems),
@@ -170,13 +182,97 @@ def prepare_layer(points, *, settings: SuiteSettings,
 
 def consecutive_overlap(previous: PreparedCloud, current: PreparedCloud, *, settings: SuiteSettings) -> np.ndarray:
     """χ_k between two layers for k = 1..overlap_k (all tokens, no de-duplication)."""
-    k_max = min(settings.overlap_k, previous.all_neighbors.k, current.all_neighbors.k)
-    values = np.full(settings.overlap_k, np.nan)
-    for k in range(1, k_max + 1):
-        values[k - 1] = overlap_from_neighbors(previous.all_neighbors, current.all_neighbors, k=k)
-    return values
+    return _overlap_of_neighbours(previous.all_neighbors, current.all_neighbors, settings)
 
 
 def run_suite(points, *, settings: SuiteSettings = SuiteSettings()) -> LayerSuite:
     """Prepare one layer's cloud and run the suite on it (one neighbour search)."""
     return layer_suite(prepare_layer(points, settings=settings), settings=settings)
+
+
+class LayerGeometryError(GeometryError):
+    """A layer of a stack has no measurable geometry; ``layer`` is its index in the stack."""
+
+    def __init__(self, layer: int, error: GeometryError):
+        super().__init__(str(error))
+        self.layer = layer
+        self.error = error
+
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
+@contextmanager
+def _one_blas_thread_per_worker():
+    """BLAS on one thread while the workers run: each worker is a core's worth of work already,
+    and two BLAS pools of two threads on two cores made the suite slower than no workers at all.
+    Counted across threads, so overlapping callers (two dashboard sessions) restore the setting once,
+    when the last one leaves."""
+    global _blas_users, _blas_limiter
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
+
+
+def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings, token_neighbours: bool = True,
+                       search: Callable[[np.ndarray, int], Neighbors] | None = None, workers: int = 2,
+                       on_layer: Callable[[int], None] | None = None) -> tuple[list[LayerSuite], np.ndarray]:
+    """The suite at every layer of a stack and χ_k (k = 1..overlap_k) between consecutive layers.
+
+    Layers are independent, so ``workers`` threads take them in turn (NumPy's loops, its sorts and
+    BLAS release the GIL); the numbers do not depend on ``workers``. Each layer's cloud is dropped
+    once its suite is done; only the few neighbours overlap needs are kept. ``on_layer(i)`` is
+    called in the caller's thread, in layer order, as each layer finishes.
+
+    Returns the suites (one per layer) and the (L − 1, overlap_k) overlaps.
+    Raises LayerGeometryError (with the stack index) for the first layer that cannot be measured.
+    """
+
+    def one_layer(index: int):
+        try:
+            cloud = prepare_layer(layers[index], settings=settings, search=search)
+        except GeometryError as error:
+            return LayerGeometryError(index, error)
+        near = cloud.all_neighbors.first(min(settings.overlap_k, cloud.all_neighbors.k))
+        near = Neighbors(distances=near.distances.copy(), indices=near.indices.copy())
+        return layer_suite(cloud, settings=settings, token_neighbours=token_neighbours), near
+
+    def results():
+        if workers <= 1 or len(layers) < 2:
+            yield from map(one_layer, range(len(layers)))
+            return
+        with _one_blas_thread_per_worker(), ThreadPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(one_layer, range(len(layers)))
+
+    suites, overlaps, previous = [], [], None
+    for index, result in enumerate(results()):
+        if isinstance(result, LayerGeometryError):
+            raise result
+        suite, near = result
+        suites.append(suite)
+        if previous is not None:
+            overlaps.append(_overlap_of_neighbours(previous, near, settings))
+        previous = near
+        if on_layer is not None:
+            on_layer(index)
+    return suites, np.array(overlaps, dtype=np.float64).reshape(-1, settings.overlap_k)
+
+
+def _overlap_of_neighbours(previous: Neighbors, current: Neighbors, settings: SuiteSettings) -> np.ndarray:
+    values = np.full(settings.overlap_k, np.nan)
+    for k in range(1, min(settings.overlap_k, previous.k, current.k) + 1):
+        values[k - 1] = overlap_from_neighbors(previous, current, k=k)
+    return values

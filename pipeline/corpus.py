@@ -42,7 +42,7 @@ from pipeline.runner import ModelLoader, Request, analyse, build_spec
 from pipeline.spec import ANALYSIS_VERSION, DEFAULT_MAX_TOKENS, text_hash
 
 # Meta fields read to decide whether a stored result is complete (see _complete).
-_CHECK_FIELDS = ("logits_id", "mean_loss")
+_CHECK_FIELDS = ("logits_id", "mean_loss", "n_token_neighbours")
 # Arrays that corpus statistics never use (about 90 % of a stored analysis): not read by default.
 NEIGHBOUR_ARRAYS = ("neighbor_indices", "neighbor_distances", "lle_weights")
 
@@ -64,11 +64,15 @@ class CorpusConfig:
     settings: SuiteSettings = field(default_factory=SuiteSettings)
     trust_remote_code: bool = False
     with_logits_id: bool = True
+    # Each token's neighbour list and LLE weights: only the Tokens page shows them (it recomputes a
+    # prompt that lacks them), and they are most of a stored result, so a corpus run skips them.
+    with_token_neighbours: bool = False
 
     def request(self, text: str, *, shuffle_index: int = 0, seed: int = 0) -> Request:
         return Request(model=self.model, prompt=text, dtype=self.dtype, add_special_tokens=self.add_special_tokens,
                        max_tokens=self.max_tokens, shuffle_index=shuffle_index, seed=seed, settings=self.settings,
-                       trust_remote_code=self.trust_remote_code, with_logits_id=self.with_logits_id)
+                       trust_remote_code=self.trust_remote_code, with_logits_id=self.with_logits_id,
+                       with_token_neighbours=self.with_token_neighbours)
 
 
 @dataclass(frozen=True)
@@ -315,7 +319,10 @@ class CorpusSummary:
 
 def _complete(found: dict, config: CorpusConfig) -> bool:
     """A stored result serves this run unless the run wants a logits ID and it lacks one (an
-    encoder model has neither logits nor a loss: its result is complete without)."""
+    encoder model has neither logits nor a loss: its result is complete without), or the run wants
+    per-token neighbour lists and it lacks them (results stored before that field always had them)."""
+    if config.with_token_neighbours and found.get("n_token_neighbours") == 0:
+        return False
     if not config.with_logits_id:
         return True
     logits_id, mean_loss = found.get("logits_id"), found.get("mean_loss")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -11,10 +12,9 @@ import numpy as np
 
 from cache import ResultStore, StoreError, spec_key
 from geometry.cosine import mean_cosine_similarities
-from geometry.errors import GeometryError
 from geometry.neighbors import Neighbors
 from geometry.shuffle import max_shuffle_index, shuffle_tokens
-from geometry.suite import SuiteSettings, consecutive_overlap, layer_suite, prepare_layer, requested_range_scalings
+from geometry.suite import LayerGeometryError, SuiteSettings, requested_range_scalings, suites_over_layers
 from lm import Extraction, LoadedModel, ModelSpec, PromptError, extract, load_model, model_fingerprint, resolve_model, tokenize
 from pipeline.analysis import KIND, Analysis, Outcome, from_record, layer_series, to_record
 from pipeline.spec import DEFAULT_MAX_TOKENS, AnalysisSpec, text_hash
@@ -22,6 +22,9 @@ from pipeline.spec import DEFAULT_MAX_TOKENS, AnalysisSpec, text_hash
 _PROGRESS_INTERVAL = 0.25  # seconds between progress reports of the per-layer loop
 # GRIDE at range scaling 8 compares the 4th and 8th neighbours, so a layer needs 9 distinct points.
 MIN_TOKENS = 9
+# Threads measuring layers at once (geometry.suite.suites_over_layers): one per core, up to four;
+# TOKEN_GEOMETRY_WORKERS overrides it (1: one layer at a time).
+_GEOMETRY_WORKERS = max(1, int(os.environ.get("TOKEN_GEOMETRY_WORKERS", "0")) or min(4, os.cpu_count() or 1))
 Progress = Callable[[float, str], None]
 ModelLoader = Callable[[ModelSpec, str], LoadedModel]
 
@@ -40,6 +43,8 @@ class Request:
     settings: SuiteSettings = field(default_factory=SuiteSettings)
     trust_remote_code: bool = False
     with_logits_id: bool = False  # not part of the key: an extra that a cached result may lack
+    # Each token's neighbour list and LLE weights (the Tokens page); also an extra, not in the key.
+    with_token_neighbours: bool = True
     # Where the model runs ("cpu", "cuda" or "auto" = CUDA when available); the neighbour search
     # follows the model (see neighbor_search). Not part of the key: the values agree to round-off.
     device: str = "cpu"
@@ -156,26 +161,27 @@ def _grouped_problems(suites) -> list[str]:
 
 
 def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Progress, notes: list[str], *,
-                      search: Callable[[np.ndarray, int], Neighbors] | None = None):
+                      search: Callable[[np.ndarray, int], Neighbors] | None = None, token_neighbours: bool = True):
     """The suite at layers 1..L and the overlap between consecutive layers (one search per layer,
-    by ``search`` when given, see :func:`neighbor_search`)."""
+    by ``search`` when given, see :func:`neighbor_search`; two layers at a time on two cores)."""
     n_layers = hidden.shape[0] - 1
-    suites, overlaps, previous = [], [], None
-    reported = -1.0
-    for layer in range(1, n_layers + 1):
-        # A few updates a second are enough for a progress bar; one per layer (~20 ms) made the
-        # page (and, on a small machine, the browser drawing it) compete with the computation.
-        if time.perf_counter() - reported >= _PROGRESS_INTERVAL or layer == n_layers:
+    reported = [-1.0]
+
+    def on_layer(index: int) -> None:
+        # A few updates a second are enough for a progress bar; one per layer made the page (and,
+        # on a small machine, the browser drawing it) compete with the computation.
+        layer = index + 1
+        if time.perf_counter() - reported[0] >= _PROGRESS_INTERVAL or layer == n_layers:
             progress(0.35 + 0.6 * layer / n_layers, f"Measuring geometry: layer {layer} of {n_layers}")
-            reported = time.perf_counter()
-        try:
-            cloud = prepare_layer(hidden[layer], settings=settings, search=search)
-        except GeometryError as error:
-            raise PromptError(f"Layer {layer} has no measurable geometry: {error}") from error
-        suites.append(layer_suite(cloud, settings=settings))
-        if previous is not None:
-            overlaps.append(consecutive_overlap(previous, cloud, settings=settings))
-        previous = cloud
+            reported[0] = time.perf_counter()
+
+    progress(0.35, f"Measuring geometry of {n_layers} layers")
+    try:
+        suites, overlaps = suites_over_layers(hidden[1:], settings=settings, search=search,
+                                              token_neighbours=token_neighbours, workers=_GEOMETRY_WORKERS,
+                                              on_layer=on_layer)
+    except LayerGeometryError as error:
+        raise PromptError(f"Layer {error.layer + 1} has no measurable geometry: {error}") from error
     notes.extend(_grouped_problems(suites))
     duplicates = np.array([s.n_duplicates for s in suites])
     if duplicates.max(initial=0) > 0:
@@ -184,7 +190,7 @@ def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Pro
             f"Exact duplicate points were removed before estimating ID at {int((duplicates > 0).sum())} layers "
             f"(most: {int(duplicates[worst])} of {hidden.shape[1]} at layer {worst + 1})."
         )
-    return suites, np.array(overlaps).reshape(-1, settings.overlap_k)
+    return suites, overlaps
 
 
 @dataclass(frozen=True)
@@ -231,7 +237,8 @@ def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress
     if on_hidden_states is not None:
         on_hidden_states(hidden)
     suites, overlap = _layer_statistics(hidden, request.settings, progress, notes,
-                                        search=neighbor_search(forward.device))
+                                        search=neighbor_search(forward.device),
+                                        token_neighbours=request.with_token_neighbours)
     logits_id_value = logits_id_error = float("nan")
     # The logit vectors themselves, or points with their pairwise distances (lm.logit_space).
     logit_points = run.logit_coordinates if run.logit_coordinates is not None else run.logits
@@ -282,10 +289,16 @@ def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress
         neighbor_indices=np.stack([suite.neighbor_indices for suite in suites]),
         neighbor_distances=np.stack([suite.neighbor_distances for suite in suites]),
         lle_weights=np.stack([suite.lle_weights for suite in suites]),
+        n_token_neighbours=int(suites[0].neighbor_indices.shape[1]),
         local_k=request.settings.local_k,
         notes=tuple(notes),
         compute_seconds=time.perf_counter() - started,
     )
+
+
+def _lacks_an_extra(analysis: Analysis, request: Request) -> bool:
+    return ((request.with_logits_id and not np.isfinite(analysis.logits_id))
+            or (request.with_token_neighbours and analysis.n_token_neighbours == 0))
 
 
 def analyse(
@@ -309,8 +322,12 @@ def analyse(
         hit = cached(store, key)
     except StoreError as error:
         hit, notice = None, f"The cache could not be read ({error}); computing afresh."
-    if hit is not None and request.with_logits_id and not np.isfinite(hit.logits_id):
-        hit = None  # the cached result lacks the logits ID that was asked for: recompute and replace it
+    if hit is not None and _lacks_an_extra(hit, request):
+        # The cached result lacks an extra that was asked for: recompute and replace it, keeping
+        # the extras it had, so that the app and a corpus run do not take turns replacing it.
+        request = dataclasses.replace(request, with_logits_id=request.with_logits_id or bool(np.isfinite(hit.logits_id)),
+                                      with_token_neighbours=request.with_token_neighbours or hit.n_token_neighbours > 0)
+        hit = None
     if hit is not None:
         return Outcome(key=key, spec=spec, analysis=hit, from_cache=True, seconds=time.perf_counter() - started)
     analysis = compute(request, model, loader=loader, progress=progress, on_hidden_states=on_hidden_states)

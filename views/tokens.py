@@ -52,6 +52,11 @@ def layer_views() -> None:
         st.dataframe(figures.cluster_table(tokens, clusters), hide_index=True)
 
     st.subheader("Nearest neighbours of a token")
+    if analysis.n_token_neighbours == 0:
+        st.info("This result was stored by a corpus run, which leaves out each token's neighbour list and LLE "
+                "weights (`python -m cli run --token-neighbours` keeps them). Press **Run** to add them: one "
+                "forward pass; the stored result is completed, nothing else changes.")
+        return
     choice = st.selectbox("Token", range(len(tokens)), format_func=lambda i: f"#{analysis.kept[i]} {tokens[i]!r}",
                           key="tokens_selected")
     st.dataframe(figures.neighbour_table(analysis, layer=layer, token=int(choice)), hide_index=True)

@@ -1,6 +1,7 @@
 """Corpus runs on the tiny model: rows land once, reruns skip without loading, interruption and
 resume, recorded failures, and statistics equal to numpy on the stored analyses."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -113,6 +114,22 @@ def test_a_result_without_the_logits_id_is_recomputed(four, config, tiny_model_d
     finished, todo, _ = pending_units(units, config, store)
     assert finished == [] and len(todo) == 4  # same keys, but the stored results lack the logits ID
     assert run_corpus(units, config, sink=store).computed == 4 and store.count() == 4
+
+
+def test_a_corpus_run_skips_the_token_neighbours_unless_asked(four, config, tiny_model_dir):
+    store = open_store(":memory:")
+    run_corpus(plan_corpus(four, config), config, sink=store)
+    assert not config.with_token_neighbours
+    assert all(item.analysis.n_token_neighbours == 0 for item in load_corpus(store, "four", with_neighbours=True))
+    wanting = dataclasses.replace(config, with_token_neighbours=True)
+    units = plan_corpus(four, wanting)
+    finished, todo, _ = pending_units(units, wanting, store)
+    assert finished == [] and len(todo) == 4  # same keys, but the stored results lack the lists
+    assert run_corpus(units, wanting, sink=store).computed == 4 and store.count() == 4
+    items = load_corpus(store, "four", with_neighbours=True)
+    assert all(item.analysis.n_token_neighbours > 0 and item.analysis.lle_weights.shape[-1] > 0 for item in items)
+    assert all(np.isfinite(item.analysis.logits_id) for item in items)
+    assert pending_units(units, config, store)[0] == units  # a run without the lists is satisfied too
 
 
 def test_cached_loader_loads_once():

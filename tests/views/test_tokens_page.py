@@ -29,3 +29,17 @@ def test_layer_slider_changes_the_painted_layer(tiny_model_dir, isolated_store):
     assert not app.exception
     app.slider(key="tokens_layer").set_value(2).run()
     assert any("layer 2)" in element.proto.body for element in app.get("html"))
+
+
+def test_a_corpus_result_without_neighbour_lists_says_so_and_run_adds_them(tiny_model_dir, isolated_store):
+    store = open_store(isolated_store)
+    analyse(Request(model=str(tiny_model_dir), prompt=PROMPT, with_token_neighbours=False), store=store)
+    store.close()
+    app = page("tokens", model_dir=tiny_model_dir).run()
+    assert not app.exception and not app.error
+    assert any("corpus run" in info.value for info in app.info)
+    assert not any("LLE weight" in frame.value.columns for frame in app.dataframe)
+    app = press_run(app)
+    assert not app.exception and not any("corpus run" in info.value for info in app.info)
+    neighbours = next(frame.value for frame in app.dataframe if "LLE weight" in frame.value.columns)
+    assert abs(neighbours["LLE weight"].sum() - 1.0) < 1e-4
