@@ -5,10 +5,12 @@ truncated to exactly 512 tokens, through the real corpus path (``pipeline.corpus
 logits ID included, as ``python -m cli run`` does), and times each step of every analysis by
 wrapping the functions that ``pipeline.runner`` calls:
 
-    forward   lm.extract: the model with hidden states, per-token loss and entropy (and the logits)
-    geometry  the per-layer suite at layers 1..L (neighbours, TwoNN, GRIDE scan, local ID, angles,
-              LLE weights, cosine, overlap) + the layer-0 cosine
-    logits    the GRIDE ID of the N logit vectors (distance-preserving reduction of N × V first)
+    forward   lm.extract: the model with hidden states, per-token loss and entropy, and the N points
+              with the logits' pairwise distances (lm.logit_space)
+    geometry  the per-layer suite at layers 1..L as a corpus run makes it (neighbours, TwoNN, GRIDE
+              scan, local ID, angles, cosine, overlap; no per-token neighbour lists or LLE weights
+              unless --token-neighbours) + the layer-0 cosine
+    logits    the GRIDE ID of those N points (the logits ID)
     store     writing the result
 
 Prints per-prompt medians, the ratio geometry / forward (goal ≤ 0.15) with and without the logits
@@ -38,10 +40,12 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--dtype", default="float32")
+    parser.add_argument("--token-neighbours", action="store_true", help="also the per-token neighbour lists and LLE")
     args = parser.parse_args()
 
     import torch
 
+    import geometry.id_loss as id_loss
     import pipeline.runner as runner
     from cache import ResultStore, open_store
     from lm import resolve_model
@@ -61,13 +65,14 @@ def main() -> None:
 
     runner.extract = timed("forward", runner.extract)
     runner._layer_statistics = timed("geometry", runner._layer_statistics)
-    runner.mean_cosine_similarity = timed("cosine0", runner.mean_cosine_similarity)
-    runner.logits_id = timed("logits", runner.logits_id)
+    runner.mean_cosine_similarities = timed("cosine0", runner.mean_cosine_similarities)
+    id_loss.logits_id = timed("logits", id_loss.logits_id)  # runner imports it when it first needs it
     ResultStore.put = timed("store", ResultStore.put)
 
     # Passages cut a quarter longer than the limit, so that every prompt is truncated to exactly --tokens.
     prompt_set = load_prompt_set(args.prompts, target_tokens=args.tokens * 5 // 4, limit=args.passages + 1)
-    config = CorpusConfig(model=args.model, dtype=args.dtype, max_tokens=args.tokens, with_logits_id=True)
+    config = CorpusConfig(model=args.model, dtype=args.dtype, max_tokens=args.tokens, with_logits_id=True,
+                          with_token_neighbours=args.token_neighbours)
     loader = CachedLoader(device=args.device, threads=args.threads)
     started = time.perf_counter()
     loaded = loader(resolve_model(args.model), args.dtype)
@@ -93,7 +98,7 @@ def main() -> None:
     print(f"per prompt, seconds:{'median':>40} {'mean':>7}")
     rows = (("forward", "forward pass (hidden states, loss, entropy, logits)"),
             ("geometry", "geometry, layers 1..L (+ layer-0 cosine)"),
-            ("logits", "logits ID (GRIDE on N logit vectors)"),
+            ("logits", "logits ID (GRIDE on the N logit-space points)"),
             ("store", "store write"))
     for name, label in rows:
         middle = geometry if name == "geometry" else med.get(name, float("nan"))

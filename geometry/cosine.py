@@ -92,21 +92,44 @@ def mean_cosine_similarity(
 
 def mean_cosine_similarities(points, *, zero_vectors: ZeroVectors = "raise") -> tuple[MeanCosine, MeanCosine]:
     """Both means (diagonal included, then off-diagonal) from one normalisation of the rows; the
-    same numbers as two calls of :func:`mean_cosine_similarity`, for half the work."""
-    u, n_zero = unit_rows(points, zero_vectors=zero_vectors)
-    return (_mean_from_unit_rows(u, n_zero, include_diagonal=True),
-            _mean_from_unit_rows(u, n_zero, include_diagonal=False))
+    same numbers as two calls of :func:`mean_cosine_similarity`, for half the work.
+
+    When no squared row norm overflows or comes near underflow (any float32 cloud), the unit
+    vectors are never formed: Σ u_i = Σ_i x_i/‖x_i‖ is one matrix-vector product and Σ u_i·u_i =
+    Σ_i ‖x_i‖²/‖x_i‖². Otherwise the rows are rescaled first (:func:`unit_rows`)."""
+    x = check_points(points, min_points=1, what="a cosine similarity")
+    squared = np.einsum("ij,ij->i", x, x)
+    nonzero = squared[squared > 0]
+    if np.isfinite(squared).all() and (nonzero.size == 0 or nonzero.min() > _SAFE_SQUARED_NORM):
+        zero = squared == 0
+        n_zero = int(zero.sum())
+        if n_zero and zero_vectors == "raise":
+            unit_rows(x, zero_vectors=zero_vectors)  # raises with the message
+        inverse = np.where(zero, 0.0, 1.0 / np.sqrt(np.where(zero, 1.0, squared)))
+        sums = (inverse @ x, float(np.sum(squared * inverse**2)))
+    else:
+        u, n_zero = unit_rows(x, zero_vectors=zero_vectors)
+        sums = (u.sum(axis=0), float(np.sum(u * u)))
+    return (_mean_from_sums(*sums, x.shape[0], n_zero, include_diagonal=True),
+            _mean_from_sums(*sums, x.shape[0], n_zero, include_diagonal=False))
+
+
+_SAFE_SQUARED_NORM = 1e-280  # squared norms above this lost no digits to underflow in x_ij²
 
 
 def _mean_from_unit_rows(u: np.ndarray, n_zero: int, *, include_diagonal: bool) -> MeanCosine:
-    n = u.shape[0]
-    total = float(np.sum(u.sum(axis=0) ** 2))
+    return _mean_from_sums(u.sum(axis=0), float(np.sum(u * u)), u.shape[0], n_zero, include_diagonal=include_diagonal)
+
+
+def _mean_from_sums(unit_sum: np.ndarray, self_sum: float, n: int, n_zero: int, *, include_diagonal: bool) -> MeanCosine:
+    """The mean from Σ u_i and Σ u_i·u_i (the diagonal's sum)."""
+    total = float(np.sum(unit_sum**2))
     if include_diagonal:
         value = total / n**2
     else:
         if n < 2:
             raise DegenerateCloudError(f"the off-diagonal mean needs at least 2 points; got {n}.")
-        value = (total - float(np.sum(u * u))) / (n * (n - 1))
+        value = (total - self_sum) / (n * (n - 1))
     return MeanCosine(
         value=float(np.clip(value, -1.0, 1.0)),
         include_diagonal=bool(include_diagonal),

@@ -17,7 +17,7 @@ import numpy as np
 
 from geometry.duplicates import remove_duplicates
 from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsError
-from geometry.gride import available_range_scalings, gride_from_neighbors
+from geometry.gride import available_range_scalings, gride_scan_from_neighbors
 from geometry.neighbors import Neighbors, nearest_neighbors
 from geometry.validation import check_points, check_positive_int
 
@@ -98,7 +98,7 @@ def gride_scan(
             raise TooFewPointsError(
                 f"a GRIDE scan needs at least 2 neighbours per point and 3 points; got k={neighbors.k}, n={n_distinct}."
             )
-    results = [gride_from_neighbors(neighbors, range_scaling=r, n_duplicates=n_duplicates) for r in scalings]
+    results = gride_scan_from_neighbors(neighbors, range_scalings=scalings, n_duplicates=n_duplicates)
     return GrideScan(
         range_scalings=np.array(scalings, dtype=np.int64),
         ids=np.array([r.id for r in results]),

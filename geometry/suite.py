@@ -19,7 +19,7 @@ from geometry.angles import angles_from_neighbors
 from geometry.cloud import PreparedCloud, prepare_cloud
 from geometry.cosine import mean_cosine_similarities
 from geometry.errors import GeometryError
-from geometry.gride import GRIDE_VERSION, available_range_scalings, gride_from_neighbors
+from geometry.gride import GRIDE_VERSION, available_range_scalings, gride_scan_from_neighbors
 from geometry.lle import barycenter_weights
 from geometry.local_id import LOCAL_ID_VERSION, mle_from_neighbors
 from geometry.neighbors import Neighbors
@@ -111,15 +111,14 @@ def _id_statistics(cloud: PreparedCloud, settings: SuiteSettings) -> tuple[tuple
     if skipped:
         problems.append(f"GRIDE at range scaling {', '.join(map(str, skipped))} needs {skipped[0] + 1} distinct "
                         "tokens or more, so it is left out")
-    for index, scaling in enumerate(scalings):
-        if scaling > cloud.neighbors.k:
-            continue
-        try:
-            result = gride_from_neighbors(cloud.neighbors, range_scaling=int(scaling))
-        except GeometryError as error:
-            problems.append(f"GRIDE r={scaling}: {error}")
-            continue
-        gride[index], gride_error[index] = result.id, result.error
+    supported = scalings <= cloud.neighbors.k
+    try:
+        results = gride_scan_from_neighbors(cloud.neighbors, range_scalings=scalings[supported])
+    except GeometryError as error:
+        problems.append(f"GRIDE: {error}")
+    else:
+        gride[supported] = [result.id for result in results]
+        gride_error[supported] = [result.error for result in results]
     return twonn, gride, gride_error, problems
 
 

@@ -26,7 +26,9 @@ def check_points(points, *, min_points: int = 1, name: str = "points", what: str
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         raise GeometryError(f"{name} must hold real numbers; got dtype {array.dtype}.")
     array = np.ascontiguousarray(array, dtype=np.float64)
-    if not np.isfinite(array).all():
+    # A finite sum proves every entry finite (NaN and ±inf propagate), without an (n, d) mask;
+    # only a non-finite sum (or an overflowing one) needs the entry-by-entry check.
+    if not np.isfinite(array.sum()) and not np.isfinite(array).all():
         bad_rows = int((~np.isfinite(array)).any(axis=1).sum())
         raise NonFiniteError(
             f"{name} contains NaN or infinite values in {bad_rows} of {array.shape[0]} rows; "

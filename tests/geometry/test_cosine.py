@@ -86,3 +86,22 @@ def test_errors():
         mean_cosine_similarity(np.ones(3))
     with pytest.raises(GeometryError):
         mean_cosine_similarity(np.ones((2, 3)), zero_vectors="ignore")
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-160, 1e160])
+def test_both_means_at_once_equal_sklearn_at_any_scale(scale):
+    """The matrix-free path (moderate norms) and the rescaling path (norms that would overflow or
+    underflow when squared) both give the mean of sklearn's matrix, with and without its diagonal."""
+    from geometry.cosine import mean_cosine_similarities
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 9)) + 0.5
+    x[7] = 0.0  # a zero vector: cosine 0 with everything, itself included (sklearn's convention)
+    matrix = cosine_similarity(x)
+    with_diagonal, without = mean_cosine_similarities(x * scale, zero_vectors="zero")
+    assert with_diagonal.value == pytest.approx(matrix.mean(), rel=1e-12)
+    off = (matrix.sum() - np.trace(matrix)) / (60 * 59)
+    assert without.value == pytest.approx(off, rel=1e-12)
+    assert with_diagonal.n_zero_vectors == without.n_zero_vectors == 1
+    with pytest.raises(DegenerateCloudError, match="1 zero vectors"):
+        mean_cosine_similarities(x * scale)

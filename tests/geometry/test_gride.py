@@ -73,3 +73,32 @@ def test_needs_enough_distinct_points():
 def test_range_scaling_must_be_a_power_of_two():
     with pytest.raises(GeometryError, match="power of two"):
         gride(clouds()["plane"], range_scaling=6)
+
+
+@pytest.mark.parametrize("n2", [4, 8, 32, 64])
+def test_the_vectorised_solver_finds_the_root_brent_finds(n2):
+    """The score equation solved by scipy's brentq (as before the solver was vectorised) on ratios
+    drawn from GRIDE's own density at a known dimension, with and without outliers."""
+    from scipy.optimize import brentq
+
+    from geometry.gride import _gride_mles, drop_outlier_ratios
+
+    rng = np.random.default_rng(n2)
+    n1 = n2 // 2
+    rows = []
+    for dimension in (1.5, 6.0, 40.0):
+        # r_n2/r_n1 for a Poisson process in `dimension`-D: (Beta(n1, n2 − n1) ** (−1/d)).
+        rows.append(rng.beta(n1, n2 - n1, size=400) ** (-1.0 / dimension))
+    rows[1][:5] *= 50.0  # outliers, dropped by DADApy's rule
+    mu = np.array(rows)
+    ids, errors, outliers = _gride_mles(mu, np.full(3, n1), np.full(3, n2))
+
+    def score(d, log_mu):
+        return (log_mu.size - 1) / d + np.sum(((n2 - n1 - 1) / -np.expm1(-d * log_mu) - (n2 - 1)) * log_mu)
+
+    for row, d in zip(mu, ids):
+        log_mu = np.log(drop_outlier_ratios(row))
+        expected = brentq(score, 1e-3, 1e3, args=(log_mu,), xtol=1e-14, rtol=1e-15, maxiter=500)
+        assert d == pytest.approx(expected, rel=1e-12)
+    assert outliers[1] >= 5 and np.all(errors > 0)
+    assert ids == pytest.approx([1.5, 6.0, 40.0], rel=0.35)  # and they estimate the dimension
