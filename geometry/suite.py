@@ -201,6 +201,7 @@ class LayerGeometryError(GeometryError):
 _blas_lock = threading.Lock()
 _blas_users = 0
 _blas_limiter = None
+_blas_controller = None
 
 
 @contextmanager
@@ -208,13 +209,16 @@ def _one_blas_thread_per_worker():
     """BLAS on one thread while the workers run: each worker is a core's worth of work already,
     and two BLAS pools of two threads on two cores made the suite slower than no workers at all.
     Counted across threads, so overlapping callers (two dashboard sessions) restore the setting once,
-    when the last one leaves."""
-    global _blas_users, _blas_limiter
-    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
-
+    when the last one leaves. The BLAS libraries are looked up once per process (3 ms each time
+    with torch loaded); NumPy's, which the suite uses, is always among them."""
+    global _blas_users, _blas_limiter, _blas_controller
     with _blas_lock:
         if _blas_users == 0:
-            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
+            if _blas_controller is None:
+                from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
+
+                _blas_controller = ThreadpoolController()
+            _blas_limiter = _blas_controller.limit(limits=1, user_api="blas")
         _blas_users += 1
     try:
         yield
