@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from geometry.shuffle import max_shuffle_index
+from ui.figure_cache import built_once
 from ui.figures import layers as figures
 from ui.page import open_view
 from ui.run import sweep_outcomes
@@ -22,7 +23,8 @@ id_tab, overlap_tab, cosine_tab, scale_tab, shuffle_tab = st.tabs(
 with id_tab:
     chart, side = st.columns([3, 1])
     with chart:
-        show_figure(figures.id_curves(analysis), name="id-per-layer", data=figures.id_table(analysis))
+        show_figure(built_once(figures.id_curves, analysis), name="id-per-layer",
+                    data=built_once(figures.id_table, analysis))
     with side:
         st.metric("Tokens", analysis.n_tokens)
         st.metric("Mean next-token loss", f"{analysis.mean_loss:.2f} nats")
@@ -30,7 +32,7 @@ with id_tab:
         with st.expander(f"The {analysis.n_tokens} tokens"):
             st.dataframe(pd.DataFrame({"token": [repr(t) for t in analysis.tokens]}), height=240)
         if analysis.n_duplicates.sum() > 0:
-            show_figure(figures.duplicates_bar(analysis), name="duplicates-per-layer")
+            show_figure(built_once(figures.duplicates_bar, analysis), name="duplicates-per-layer")
         else:
             st.caption("No exact duplicate points at any layer 1..L, so none were removed.")
 
@@ -40,15 +42,17 @@ with overlap_tab:
         st.warning(notice)
     k = st.slider("Neighbours k", 1, analysis.overlap.shape[1], default_k, key="overlap_k_slider")
     write_url(model=request.model, prompt=request.prompt, k=k)
-    show_figure(figures.overlap_curve(analysis, k=k), name=f"overlap-k{k}", data=figures.overlap_table(analysis))
+    show_figure(built_once(figures.overlap_curve, analysis, k=k), name=f"overlap-k{k}",
+                data=built_once(figures.overlap_table, analysis))
 
 with cosine_tab:
     diagonal = st.toggle("Include the diagonal (as the reference code does)", value=True)
-    show_figure(figures.cosine_curve(analysis, include_diagonal=diagonal), name="cosine-per-layer",
-                data=figures.cosine_table(analysis))
+    show_figure(built_once(figures.cosine_curve, analysis, include_diagonal=diagonal), name="cosine-per-layer",
+                data=built_once(figures.cosine_table, analysis))
 
 with scale_tab:
-    show_figure(figures.scale_analysis(analysis), name="gride-scale-analysis", data=figures.scale_table(analysis))
+    show_figure(built_once(figures.scale_analysis, analysis), name="gride-scale-analysis",
+                data=built_once(figures.scale_table, analysis))
 
 with shuffle_tab:
     largest = max_shuffle_index(int(analysis.kept.size))
