@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -77,7 +78,10 @@ def main() -> None:
     started = time.perf_counter()
     loaded = loader(resolve_model(args.model), args.dtype)
     load_seconds = time.perf_counter() - started
-    store = open_store(":memory:")
+    folder = tempfile.TemporaryDirectory(prefix="corpus-bench-")
+    store_path = Path(folder.name) / "results.duckdb"
+    store = open_store(str(store_path))
+    empty_bytes = _file_bytes(store_path)
 
     warm_up, measured = prompt_set.passages[:1], prompt_set.passages[1 : args.passages + 1]
     run_corpus(plan_corpus(warm_up, config, corpus="warm-up"), config, sink=store, loader=loader)
@@ -87,6 +91,8 @@ def main() -> None:
     summary = run_corpus(units, config, sink=store, loader=loader)
     wall = time.perf_counter() - started
     tokens = [store.get(unit.key, arrays=["token_ids"]).arrays["token_ids"].size for unit in units]
+    store.close()
+    per_prompt_mib = (_file_bytes(store_path) - empty_bytes) / (summary.computed + 1) / 2**20
 
     med = {name: statistics.median(values) for name, values in timings.items()}
     mean = {name: statistics.fmean(values) for name, values in timings.items()}
@@ -112,6 +118,13 @@ def main() -> None:
     print(f"throughput: {summary.computed / wall * 60:.1f} prompts/min by the wall clock ({wall / summary.computed:.2f} s "
           f"per prompt, model already loaded); {60 / per_prompt:.1f} prompts/min from the medians "
           "(robust to other load on the machine)")
+    print(f"DuckDB file: {per_prompt_mib:.2f} MiB per prompt "
+          f"({'with' if args.token_neighbours else 'without'} the per-token neighbour lists and LLE weights)")
+    folder.cleanup()
+
+
+def _file_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
 if __name__ == "__main__":
