@@ -17,10 +17,9 @@ request, outcome = open_view(
     "Click legend entries to show or hide a line; GRIDE r=2 equals the TwoNN MLE by construction.",
 )
 analysis = outcome.analysis
-id_tab, overlap_tab, cosine_tab, scale_tab, shuffle_tab = st.tabs(
-    ["Intrinsic dimension", "Neighbourhood overlap", "Cosine similarity", "Scale analysis", "Structured vs shuffled"])
 
-with id_tab:
+
+def intrinsic_dimension() -> None:
     chart, side = st.columns([3, 1])
     with chart:
         show_figure(built_once(figures.id_curves, analysis), name="id-per-layer",
@@ -36,7 +35,8 @@ with id_tab:
         else:
             st.caption("No exact duplicate points at any layer 1..L, so none were removed.")
 
-with overlap_tab:
+
+def neighbourhood_overlap() -> None:
     default_k, notice = url_int("k", low=1, high=analysis.overlap.shape[1], default=1)
     if notice:
         st.warning(notice)
@@ -45,16 +45,19 @@ with overlap_tab:
     show_figure(built_once(figures.overlap_curve, analysis, k=k), name=f"overlap-k{k}",
                 data=built_once(figures.overlap_table, analysis))
 
-with cosine_tab:
+
+def cosine_similarity() -> None:
     diagonal = st.toggle("Include the diagonal (as the reference code does)", value=True)
     show_figure(built_once(figures.cosine_curve, analysis, include_diagonal=diagonal), name="cosine-per-layer",
                 data=built_once(figures.cosine_table, analysis))
 
-with scale_tab:
+
+def scale_analysis() -> None:
     show_figure(built_once(figures.scale_analysis, analysis), name="gride-scale-analysis",
                 data=built_once(figures.scale_table, analysis))
 
-with shuffle_tab:
+
+def structured_vs_shuffled() -> None:
     largest = max_shuffle_index(int(analysis.kept.size))
     left, middle, right = st.columns(3)
     default_s, notice = url_int("shuffle", low=1, high=largest, default=min(largest, 3))
@@ -77,3 +80,16 @@ with shuffle_tab:
     elif not pressed:
         st.info("Press the button to compare the prompt with its block-shuffled versions "
                 "(Viswanathan et al. 2025, Fig. 2): shuffling raises the ID peak and the loss.")
+
+
+# Only the open tab runs and is sent to the browser (one chart instead of five on each visit). A
+# link that carries a tab's setting (?k=…, ?shuffle=…) opens that tab.
+TABS = {"Intrinsic dimension": intrinsic_dimension, "Neighbourhood overlap": neighbourhood_overlap,
+        "Cosine similarity": cosine_similarity, "Scale analysis": scale_analysis,
+        "Structured vs shuffled": structured_vs_shuffled}
+linked_tab = ("Neighbourhood overlap" if "url_k" in st.session_state
+              else "Structured vs shuffled" if "url_shuffle" in st.session_state else None)
+for tab, draw in zip(st.tabs(list(TABS), default=linked_tab, key="layers_tab", on_change="rerun"), TABS.values()):
+    if tab.open:
+        with tab:
+            draw()

@@ -51,3 +51,42 @@ def test_bad_input_gives_a_message_not_a_traceback(tiny_model_dir, prompt, model
     app = press_run(app)
     assert not app.exception
     assert any(message in error.value for error in app.error)
+
+
+def _open_tab(app, name):
+    app.session_state["layers_tab"] = name
+    return app.run()
+
+
+def test_only_the_open_tab_is_drawn_and_each_tab_shows_its_values(tiny_model_dir, isolated_store):
+    app = press_run(page("layers", model_dir=tiny_model_dir).run())
+    expected = analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=None).analysis
+    drawn = figures(app)
+    assert len(drawn) == 1 and drawn[0]["layout"]["title"]["text"].startswith("Intrinsic dimension")  # one tab ran
+
+    overlap = figures(_open_tab(app, "Neighbourhood overlap"))
+    assert not app.exception and len(overlap) == 1
+    np.testing.assert_allclose(values(overlap[0]["data"][0]["y"]), expected.overlap[:, 0], rtol=1e-12)
+    app.slider(key="overlap_k_slider").set_value(3).run()
+    np.testing.assert_allclose(values(figures(app)[0]["data"][0]["y"]), expected.overlap[:, 2], rtol=1e-12)
+
+    cosine = figures(_open_tab(app, "Cosine similarity"))
+    np.testing.assert_allclose(values(cosine[0]["data"][0]["y"]), expected.cosine, rtol=1e-12)
+
+    scale = figures(_open_tab(app, "Scale analysis"))[0]["data"]
+    lines = [trace for trace in scale if trace.get("name", "").startswith("layer ")]
+    assert len(lines) == expected.layers.size
+    np.testing.assert_allclose(values(lines[-1]["y"]), expected.gride[-1], rtol=1e-12)
+
+    _open_tab(app, "Structured vs shuffled")
+    assert any("shuffle sweep" in button.label for button in app.button) and figures(app) == []
+
+
+def test_a_link_with_a_tab_setting_opens_that_tab(tiny_model_dir, isolated_store):
+    analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=open_store(isolated_store))
+    app = page("layers", model_dir=tiny_model_dir)
+    app.session_state["url_k"] = 2  # what read_url_once leaves for ?k=2
+    app.run()
+    assert not app.exception
+    assert app.slider(key="overlap_k_slider").value == 2
+    assert "k = 2" in figures(app)[0]["layout"]["title"]["text"]
