@@ -46,14 +46,9 @@ PLOT = ".js-plotly-plot"
 LONG = 180_000  # ms: a first model load on a busy machine
 GOALS = {"cold": 15.0, "warm": 3.0, "revisit": 0.3, "step": 0.5, "rss_gib": 2.0}
 
-CHART_TABS = ("Neighbourhood overlap", "Cosine similarity", "Scale analysis")
-# The figure that tab draws is on screen (its title starts with these words).
-TAB_DRAWN = """(name) => {
-    const starts = {"Neighbourhood overlap": "Neighbourhood overlap", "Cosine similarity": "Mean cosine",
-                    "Scale analysis": "GRIDE scale"}[name];
-    return [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
-        String((gd._fullLayout && gd._fullLayout.title && gd._fullLayout.title.text) || '').startsWith(starts));
-}"""
+# The Layers page's other chart tabs, and words of the title of the chart each draws.
+CHART_TABS = {"Neighbourhood overlap": "Neighbourhood overlap", "Cosine similarity": "Mean cosine",
+              "Scale analysis": "GRIDE scale"}
 # Titles of the drawn Plotly figures (plotly.js keeps the layout on the element).
 TITLES = """() => [...document.querySelectorAll('.js-plotly-plot')].map(
     gd => String((gd._fullLayout && gd._fullLayout.title && gd._fullLayout.title.text) || ''))"""
@@ -112,12 +107,14 @@ def wait_idle(page, timeout: float = LONG) -> None:
                            "[data-testid=\"stAppSkeleton\"]')", timeout=timeout)
 
 
-def wait_charts(page, snippet: str, count: int, timeout: float = LONG) -> None:
-    """At least ``count`` drawn figures whose title names the prompt (so they show the new result)."""
+def wait_charts(page, snippet: str, count: int, timeout: float = LONG, also: str = "") -> None:
+    """At least ``count`` drawn figures whose title names the prompt (so they show the new result)
+    and contains ``also``."""
     page.wait_for_function(
-        """([snippet, count]) => [...document.querySelectorAll('.js-plotly-plot')].filter(gd =>
-            String((gd._fullLayout && gd._fullLayout.title && gd._fullLayout.title.text) || '')
-            .includes(snippet)).length >= count""", arg=[snippet, count], timeout=timeout)
+        """([snippet, count, also]) => [...document.querySelectorAll('.js-plotly-plot')].filter(gd => {
+            const text = String((gd._fullLayout && gd._fullLayout.title && gd._fullLayout.title.text) || '');
+            return text.includes(snippet) && text.includes(also); }).length >= count""",
+        arg=[snippet, count, also], timeout=timeout)
 
 
 def type_prompt_and_run(page, text: str) -> float:
@@ -228,11 +225,10 @@ def browser_measurements(prompts: list[str], *, warm_runs: int, steps: int, resu
                 page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', timeout=LONG)
                 warm.append(time.perf_counter() - clicked)
                 computed.append(float(re.search(r"Computed in ([0-9.]+) s", line.inner_text()).group(1)))
-                for name in CHART_TABS:
+                for name, words in CHART_TABS.items():
                     started = time.perf_counter()
                     page.get_by_role("tab", name=name).click()
-                    wait_charts(page, short(text), 1)
-                    page.wait_for_function(TAB_DRAWN, arg=name, timeout=LONG)
+                    wait_charts(page, short(text), 1, also=words)
                     tabs.append(time.perf_counter() - started)
                     wait_idle(page)
                 page.get_by_role("tab", name="Intrinsic dimension").click()
