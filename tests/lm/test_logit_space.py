@@ -59,3 +59,11 @@ def test_the_distance_map_is_exact_also_for_a_rank_deficient_head(rank):
     logits = (h @ head.weight.double().T + head.bias.double()).detach()
     coordinates = h.numpy() @ logit_distance_map(head)
     np.testing.assert_allclose(pdist(coordinates), pdist(logits.numpy()), rtol=1e-9)
+
+
+def test_half_precision_models_use_the_head_input_too(tiny_model_dir):
+    """bfloat16 logits differ from W·h in float32 by bfloat16's round-off, which the check allows."""
+    half = load_model(resolve_model(str(tiny_model_dir)), dtype="bfloat16", threads=1)
+    run = extract(half, text=TEXT, keep_logits=True, logit_geometry=True)
+    assert run.logit_coordinates is not None
+    np.testing.assert_allclose(pdist(run.logit_coordinates), pdist(run.logits.astype(np.float64)), rtol=0.05)
