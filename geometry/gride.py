@@ -112,9 +112,9 @@ def _solve_scores(log_mu: np.ndarray, weights: np.ndarray, n1: np.ndarray, n2: n
     lo, hi = np.full(everything.size, low), np.full(everything.size, high)
     at_low, _ = score_and_slope(lo, everything)
     at_high, _ = score_and_slope(hi, everything)
-    # Two lower bounds of the root, from 1/(1 − e^(−t)) ≥ 1 and ≥ 1/t + 1/2 (t > 0): the score is
-    # at least the score with either in its place, whose roots are these. The score is convex, so
-    # Newton's steps from below stay below the root and converge monotonically.
+    # Two lower bounds of the root, from 1/(1 − e^(−t)) ≥ 1 and ≥ 1/t + 1/2 (t > 0; the second is
+    # coth(t/2) ≥ 2/t): the score is at least the score with either in its place, whose roots are
+    # these. The score is convex, so Newton's steps from below stay below the root and rise to it.
     total = np.sum(weights * log_mu, axis=1)
     large_t = (count - 1) / (n1 * total)
     guess = np.maximum(large_t, (count - 1 + a[:, 0] * count) / ((b[:, 0] - a[:, 0] / 2) * total))
@@ -129,8 +129,9 @@ def _solve_scores(log_mu: np.ndarray, weights: np.ndarray, n1: np.ndarray, n2: n
         lo[active] = np.where(score > 0, x, lo[active])
         hi[active] = np.where(score < 0, x, hi[active])
         newton = x - score / slope
-        tiny = 1e-14 * x  # converged: a tiny step (even one that round-off put past the bracket),
-        converged = (score == 0) | (np.abs(newton - x) <= tiny) | (hi[active] - lo[active] <= tiny)  # or no bracket left
+        # Converged: a tiny step (even one that round-off put past the bracket), or no bracket left.
+        tiny = 1e-14 * x
+        converged = (score == 0) | (np.abs(newton - x) <= tiny) | (hi[active] - lo[active] <= tiny)
         outside = ~((newton > lo[active]) & (newton < hi[active]))
         d[active] = np.where(score == 0, x, np.where(outside & ~converged, np.sqrt(lo[active] * hi[active]), newton))
         active = active[~converged]
