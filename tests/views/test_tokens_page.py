@@ -13,6 +13,9 @@ def test_tokens_page_paints_text_lists_clusters_and_neighbours(tiny_model_dir):
     z = heatmap["z"]
     z = np.asarray(values(z)).reshape(expected.local_id.shape) if isinstance(z, dict) else np.asarray(z, dtype=float)
     np.testing.assert_allclose(z, expected.local_id, rtol=1e-6)
+    tokens = [expected.tokens[i] for i in expected.kept]
+    assert heatmap["x"] == [f"#{i} {t!r}" for i, t in zip(expected.kept, tokens)]  # hover names the token
+    assert "customdata" not in heatmap  # one label per column, not a copy per cell
     painted = [element.proto.body for element in app.get("html")]
     assert any("local ID (k=10" in body for body in painted)
     tables = [frame.value for frame in app.dataframe]

@@ -67,15 +67,23 @@ def cluster_table(tokens: list[str], clusters: dict[str, np.ndarray], *, show: i
 
 
 def local_id_heatmap(analysis: Analysis) -> go.Figure:
-    """Local ID of every token (columns, in prompt order) at every layer (rows)."""
+    """Local ID of every token (columns, in prompt order) at every layer (rows).
+
+    Each column is named by its token ("#12 ' the'"), so hovering shows the token from one label per
+    column rather than from a per-cell copy (a 512-token prompt: ~80 KB sent instead of ~460 KB);
+    the axis shows every so many positions as plain numbers.
+    """
     tokens = analysis.kept_tokens
+    columns = [f"#{position} {token!r}" for position, token in zip(analysis.kept, tokens)]
+    step = max(1, int(np.ceil(len(columns) / 12)))
     figure = go.Figure(go.Heatmap(
-        z=analysis.local_id, x=np.arange(len(tokens)), y=analysis.layers, colorscale=VALUE_SCALE,
-        customdata=np.broadcast_to(np.array([repr(t) for t in tokens], dtype=object), analysis.local_id.shape),
-        hovertemplate="token #%{x} %{customdata}<br>layer %{y}<br>local ID %{z:.2f}<extra></extra>",
+        z=analysis.local_id, x=columns, y=analysis.layers, colorscale=VALUE_SCALE,
+        hovertemplate="token %{x}<br>layer %{y}<br>local ID %{z:.2f}<extra></extra>",
         colorbar=dict(title="local ID"), zmin=float(np.nanpercentile(analysis.local_id, 2)),
         zmax=float(np.nanpercentile(analysis.local_id, 98)),
     ))
+    figure.update_xaxes(type="category", tickmode="array", tickvals=columns[::step],
+                        ticktext=[str(int(position)) for position in analysis.kept[::step]])
     figure.update_layout(title=title("Local ID of each token at each layer", model=analysis.model_name,
                                      prompt=analysis.prompt, n_tokens=analysis.n_tokens,
                                      settings=f"Levina–Bickel MLE, k = {analysis.local_k}"))
