@@ -5,8 +5,9 @@ truncated to exactly 512 tokens, through the real corpus path (``pipeline.corpus
 logits ID included, as ``python -m cli run`` does), and times each step of every analysis by
 wrapping the functions that ``pipeline.runner`` calls:
 
-    forward   lm.extract: the model with hidden states, per-token loss and entropy, and the N points
-              with the logits' pairwise distances (lm.logit_space)
+    forward   lm.extract_batch: the model with hidden states, per-token loss and entropy, and the N
+              points with the logits' pairwise distances (lm.logit_space); with --batch-size B,
+              B prompts per forward pass, each charged a B-th of it
     geometry  the per-layer suite at layers 1..L as a corpus run makes it (neighbours, TwoNN, GRIDE
               scan, local ID, angles, cosine, overlap; no per-token neighbour lists or LLE weights
               unless --token-neighbours) + the layer-0 cosine
@@ -17,6 +18,7 @@ Prints per-prompt medians, the ratio geometry / forward (goal ≤ 0.15) with and
 ID, and the throughput in prompts per minute (model load excluded; one warm-up prompt first).
 
     .venv/bin/python bench/corpus_throughput.py [--passages 8] [--tokens 512] [--device cpu] [--threads N]
+                                                [--batch-size B] [--token-neighbours]
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--token-neighbours", action="store_true", help="also the per-token neighbour lists and LLE")
+    parser.add_argument("--batch-size", type=int, default=1, help="prompts per forward pass (as cli run --batch-size)")
     args = parser.parse_args()
 
     import torch
@@ -50,7 +53,7 @@ def main() -> None:
     import pipeline.runner as runner
     from cache import ResultStore, open_store
     from lm import resolve_model
-    from pipeline.corpus import CachedLoader, CorpusConfig, plan_corpus, run_corpus
+    from pipeline.corpus import CachedLoader, CorpusConfig, SequentialExecutor, plan_corpus, run_corpus
     from prompts import load_prompt_set
 
     timings: dict[str, list[float]] = defaultdict(list)
@@ -64,7 +67,15 @@ def main() -> None:
                 timings[name].append(time.perf_counter() - started)
         return wrapper
 
-    runner.extract = timed("forward", runner.extract)
+    real_batch = runner.extract_batch
+
+    def forward(*a, **k):  # one entry per prompt: the batch's time shared among its prompts
+        started = time.perf_counter()
+        runs = real_batch(*a, **k)
+        timings["forward"].extend([(time.perf_counter() - started) / len(runs)] * len(runs))
+        return runs
+
+    runner.extract_batch = forward
     runner._layer_statistics = timed("geometry", runner._layer_statistics)
     runner.mean_cosine_similarities = timed("cosine0", runner.mean_cosine_similarities)
     id_loss.logits_id = timed("logits", id_loss.logits_id)  # runner imports it when it first needs it
@@ -88,7 +99,7 @@ def main() -> None:
     timings.clear()
     units = plan_corpus(measured, config, corpus=args.prompts)
     started = time.perf_counter()
-    summary = run_corpus(units, config, sink=store, loader=loader)
+    summary = run_corpus(units, config, sink=store, loader=loader, executor=SequentialExecutor(batch_size=args.batch_size))
     wall = time.perf_counter() - started
     tokens = [store.get(unit.key, arrays=["token_ids"]).arrays["token_ids"].size for unit in units]
     store.close()

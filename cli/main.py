@@ -97,12 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="default auto")
     run.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32", help="default float32")
     run.add_argument("--threads", type=_int_at_least(1), default=None, metavar="N", help="CPU threads for torch")
+    run.add_argument("--batch-size", type=_int_at_least(1), default=1, metavar="N",
+                     help="prompts per forward pass (default 1). For GPUs, which one prompt leaves mostly idle; on a "
+                          "2-core CPU a batch of 4 was no faster. The logits of a batch take N × tokens × vocabulary "
+                          "× 4 bytes")
     run.add_argument("--special-tokens", choices=("auto", "on", "off"), default="auto",
                      help="add BOS etc. when tokenising (auto: on for bundled models that need it)")
     run.add_argument("--no-logits-id", action="store_true", help="skip the logits ID (a few ms per prompt)")
     run.add_argument("--token-neighbours", action="store_true",
                      help="also store each token's nearest tokens and LLE weights, as the app does (what the Tokens "
-                          "page lists; ~3 MiB and ~0.15 s more per 512-token prompt; the app adds them when it opens "
+                          "page lists; ~1.2 MiB and ~0.1 s more per 512-token prompt; the app adds them when it opens "
                           "a prompt without them)")
     run.add_argument("--trust-remote-code", action="store_true", help="allow the model's own code (off by default)")
     run.add_argument("--shard-minutes", type=_positive_float, default=5.0, metavar="M",

@@ -86,7 +86,7 @@ class StopOnInterrupt:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        self._notify("Stopping after the current prompt (press Ctrl-C again to stop at once)…")
+        self._notify("Stopping after the current prompt or batch (press Ctrl-C again to stop at once)…")
 
     def __enter__(self) -> "StopOnInterrupt":
         self._previous = signal.signal(signal.SIGINT, self._handle)

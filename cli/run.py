@@ -69,7 +69,7 @@ def run_command(args, argv) -> int:
     from cache import StoreError, default_store_path
     from cache.shards import ShardWriter, shard_dir
     from lm import DEFAULT_MODEL, LMError
-    from pipeline.corpus import CorpusConfig, CorpusError, plan_corpus, run_corpus
+    from pipeline.corpus import CorpusConfig, CorpusError, SequentialExecutor, plan_corpus, run_corpus
 
     bar = ProgressBar()
     store_path = Path(args.store).expanduser() if args.store else default_store_path()
@@ -110,7 +110,8 @@ def run_command(args, argv) -> int:
     summary, interrupted = None, False
     try:
         with StopOnInterrupt(bar.message) as stop:
-            summary = run_corpus(units, config, sink=writer, loader=loader, progress=progress, should_stop=stop)
+            summary = run_corpus(units, config, sink=writer, loader=loader, progress=progress, should_stop=stop,
+                                 executor=SequentialExecutor(batch_size=args.batch_size))
     except KeyboardInterrupt:
         interrupted = True
     except LMError as error:  # the model cannot be found or loaded, or the device is missing

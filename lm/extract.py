@@ -15,7 +15,9 @@ Tokenisation adds no special tokens (no BOS) by default, as the reference code d
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -93,17 +95,39 @@ def extract(
     the logit vectors, computed from the head's input (:mod:`lm.logit_space`); when the head is
     not a linear map of it, the explicit ``logits`` are returned instead.
     """
-    import torch
-
-    from lm.logit_space import head_reproduces_logits, linear_head, logit_coordinates
-
     ids = tokenize(loaded, text, add_special_tokens=add_special_tokens) if token_ids is None else np.asarray(token_ids, dtype=np.int64)
     if ids.size == 0:
         raise PromptError("The prompt has no tokens after tokenisation.")
     limit = min(x for x in (max_tokens, loaded.context_length) if x) if (max_tokens or loaded.context_length) else None
     n_prompt_tokens = int(ids.size)
-    if limit and ids.size > limit:
-        ids = ids[:limit]
+    run = extract_batch(loaded, token_ids=[ids[:limit] if limit else ids], keep_logits=keep_logits,
+                        with_losses=with_losses, logit_geometry=logit_geometry)[0]
+    return dataclasses.replace(run, n_prompt_tokens=n_prompt_tokens, truncated=bool(run.n_tokens < n_prompt_tokens))
+
+
+def extract_batch(
+    loaded: LoadedModel,
+    *,
+    token_ids: Sequence[np.ndarray],
+    keep_logits: bool = False,
+    with_losses: bool = True,
+    logit_geometry: bool = False,
+) -> list[Extraction]:
+    """Run the model once on several prompts' token ids (each within the context) together.
+
+    The prompts are padded on the right to the longest and masked, so each real token sees only
+    its own prompt's tokens, at the positions it has alone; every result is cut back to its own
+    tokens. A single prompt runs unpadded and unmasked. Padded batches equal single runs to float
+    round-off (different matrix shapes sum in a different order). Options as :func:`extract`;
+    ``n_prompt_tokens`` is each prompt's length here (nothing is truncated).
+    """
+    import torch
+
+    from lm.logit_space import head_reproduces_logits, linear_head, logit_coordinates
+
+    prompts = [np.asarray(ids, dtype=np.int64) for ids in token_ids]
+    if not prompts or any(ids.size == 0 for ids in prompts):
+        raise PromptError("The prompt has no tokens after tokenisation.")
     wants_logits = loaded.is_causal and (with_losses or keep_logits or logit_geometry)
     head = linear_head(loaded.model) if wants_logits and logit_geometry else None
     head_inputs: list = []
@@ -112,36 +136,48 @@ def extract(
         options["use_cache"] = False  # one pass over a whole prompt: a key/value cache is never read
         if not wants_logits:
             options["logits_to_keep"] = 1  # the vocabulary projection of the last position only
+    lengths = [ids.size for ids in prompts]
+    padded = np.full((len(prompts), max(lengths)), _pad_id(loaded), dtype=np.int64)
+    for row, ids in enumerate(prompts):
+        padded[row, : ids.size] = ids
+    results = []
     with torch.inference_mode():
-        inputs = torch.as_tensor(ids[None], device=loaded.device)
+        inputs = torch.as_tensor(padded, device=loaded.device)
+        if len(set(lengths)) > 1:
+            real = np.arange(padded.shape[1])[None, :] < np.array(lengths)[:, None]
+            options["attention_mask"] = torch.as_tensor(real.astype(np.int64), device=loaded.device)
         hook = None if head is None else head.register_forward_pre_hook(lambda _, args: head_inputs.append(args[0]))
         try:
             output = loaded.model(inputs, **options)
         except TypeError:  # an architecture without these options: the plain call
-            output = loaded.model(inputs, output_hidden_states=True)
+            output = loaded.model(inputs, output_hidden_states=True, attention_mask=options.get("attention_mask"))
         finally:
             if hook is not None:
                 hook.remove()
-        hidden = torch.stack([h[0] for h in output.hidden_states]).float().cpu().numpy()
-        losses = entropies = logits = coordinates = None
-        if wants_logits:
-            raw = output.logits[0]
-            if with_losses:
-                losses, entropies = _loss_and_entropy(raw, ids)
-            if logit_geometry:
-                head_input = head_inputs[-1][0] if len(head_inputs) == 1 else None
-                if head_input is not None and head_reproduces_logits(head, head_input, raw):
-                    coordinates = logit_coordinates(head, head_input)
-            if keep_logits or (logit_geometry and coordinates is None):
-                logits = raw.float().cpu().numpy()
-    return Extraction(
-        token_ids=ids,
-        tokens=token_strings(loaded, ids),
-        hidden_states=hidden,
-        losses=losses,
-        entropies=entropies,
-        logits=logits,
-        n_prompt_tokens=n_prompt_tokens,
-        truncated=bool(ids.size < n_prompt_tokens),
-        logit_coordinates=coordinates,
-    )
+        for row, ids in enumerate(prompts):
+            n = ids.size
+            hidden = torch.stack([h[row, :n] for h in output.hidden_states]).float().cpu().numpy()
+            losses = entropies = logits = coordinates = None
+            if wants_logits:
+                raw = output.logits[row, :n]
+                if with_losses:
+                    losses, entropies = _loss_and_entropy(raw, ids)
+                if logit_geometry:
+                    head_input = head_inputs[-1][row, :n] if len(head_inputs) == 1 else None
+                    if head_input is not None and head_reproduces_logits(head, head_input, raw):
+                        coordinates = logit_coordinates(head, head_input)
+                if keep_logits or (logit_geometry and coordinates is None):
+                    logits = raw.float().cpu().numpy()
+            results.append(Extraction(token_ids=ids, tokens=token_strings(loaded, ids), hidden_states=hidden,
+                                      losses=losses, entropies=entropies, logits=logits, n_prompt_tokens=n,
+                                      truncated=False, logit_coordinates=coordinates))
+    return results
+
+
+def _pad_id(loaded: LoadedModel) -> int:
+    """A token id for padding (masked, so any valid id does): the tokenizer's pad, else its EOS, else 0."""
+    for name in ("pad_token_id", "eos_token_id"):
+        value = getattr(loaded.tokenizer, name, None)
+        if isinstance(value, int):
+            return value
+    return 0

@@ -38,7 +38,7 @@ from geometry.suite import SuiteSettings
 from lm import LoadedModel, ModelSpec, PromptError, load_model
 from pipeline.analysis import KIND, Analysis, from_record
 from pipeline.corpus_stats import CorpusItem
-from pipeline.runner import ModelLoader, Request, analyse, build_spec
+from pipeline.runner import ModelLoader, Request, analyse, analyse_many, build_spec
 from pipeline.spec import ANALYSIS_VERSION, DEFAULT_MAX_TOKENS, text_hash
 
 # Meta fields read to decide whether a stored result is complete (see _complete).
@@ -228,23 +228,46 @@ def execute_unit(unit: WorkUnit, config: CorpusConfig, *, store: ResultStore, lo
     recorded as failed; any other error (the model cannot be loaded, the store fails) propagates.
     This is the function every executor calls, locally or on a remote worker.
     """
+    return execute_units([unit], config, store=store, loader=loader)[0]
+
+
+def execute_units(units: Sequence[WorkUnit], config: CorpusConfig, *, store: ResultStore,
+                  loader: ModelLoader) -> list[UnitResult]:
+    """:func:`execute_unit` for several units at once: the ones not in the store go through the
+    model together (one padded batch, :func:`pipeline.runner.analyse_many`); a single unit runs
+    exactly as the app runs a prompt."""
     started = time.perf_counter()
+    requests = [_unit_request(unit, config, loader) for unit in units]
+    if len(requests) == 1:
+        try:
+            outcomes: list = [analyse(requests[0], store=store, loader=loader)]
+        except PromptError as error:
+            outcomes = [error]
+    else:
+        outcomes = analyse_many(requests, store=store, loader=loader)
+    seconds = (time.perf_counter() - started) / len(units)
+    results = []
+    for unit, outcome in zip(units, outcomes):
+        if isinstance(outcome, PromptError):
+            store.put_membership([unit.membership(status="failed", message=str(outcome))])
+            results.append(UnitResult(unit, "failed", seconds, str(outcome)))
+            continue
+        if outcome.key != unit.key:
+            raise RuntimeError(f"unit {unit.label}: planned key {unit.key[:12]} but analysed {outcome.key[:12]}; "
+                               "the model files changed during the run?")
+        if not outcome.from_cache and not store.has(unit.key):  # a batch run must not lose results silently
+            raise StoreError(outcome.cache_notice or f"the result of {unit.label} was not saved to {store.path}.")
+        store.put_membership([unit.membership()])
+        results.append(UnitResult(unit, "cached" if outcome.from_cache else "computed", seconds))
+    return results
+
+
+def _unit_request(unit: WorkUnit, config: CorpusConfig, loader: ModelLoader) -> Request:
     request = config.request(unit.text, shuffle_index=unit.shuffle_index, seed=unit.seed)
     loaded = getattr(loader, "loaded", None)
     if loaded is not None and not loaded.is_causal:
         request = dataclasses.replace(request, with_logits_id=False)  # an encoder has no logits
-    try:
-        outcome = analyse(request, store=store, loader=loader)
-    except PromptError as error:
-        store.put_membership([unit.membership(status="failed", message=str(error))])
-        return UnitResult(unit, "failed", time.perf_counter() - started, str(error))
-    if outcome.key != unit.key:
-        raise RuntimeError(f"unit {unit.label}: planned key {unit.key[:12]} but analysed {outcome.key[:12]}; "
-                           "the model files changed during the run?")
-    if not outcome.from_cache and not store.has(unit.key):  # a batch run must not lose results silently
-        raise StoreError(outcome.cache_notice or f"the result of {unit.label} was not saved to {store.path}.")
-    store.put_membership([unit.membership()])
-    return UnitResult(unit, "cached" if outcome.from_cache else "computed", time.perf_counter() - started)
+    return request
 
 
 class Executor(Protocol):
@@ -259,13 +282,22 @@ class Executor(Protocol):
 
 
 class SequentialExecutor:
-    """The default: every unit in this process, one after the other, with one loaded model."""
+    """The default: every unit in this process, in order, with one loaded model; ``batch_size``
+    units at a time go through the model together (one padded batch). That is for GPUs, which a
+    single prompt leaves mostly idle: on the project's 2-core CPU a batch of four 512-token prompts
+    was no faster per prompt (1.47 s against 1.37 s). Memory grows with it: the logits of a batch
+    take batch_size × N × V × 4 bytes."""
+
+    def __init__(self, *, batch_size: int = 1) -> None:
+        self.batch_size = max(1, int(batch_size))
 
     def __call__(self, units, config, *, sink, loader, report, should_stop) -> None:
-        for unit in units:
+        for start in range(0, len(units), self.batch_size):
             if should_stop():
                 return
-            report(execute_unit(unit, config, store=sink.writer(), loader=loader))
+            for result in execute_units(units[start : start + self.batch_size], config, store=sink.writer(),
+                                        loader=loader):
+                report(result)
 
 
 # --- the run ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -15,7 +15,8 @@ from geometry.cosine import mean_cosine_similarities
 from geometry.neighbors import Neighbors
 from geometry.shuffle import max_shuffle_index, shuffle_tokens
 from geometry.suite import LayerGeometryError, SuiteSettings, requested_range_scalings, suites_over_layers
-from lm import Extraction, LoadedModel, ModelSpec, PromptError, extract, load_model, model_fingerprint, resolve_model, tokenize
+from lm import Extraction, LoadedModel, ModelSpec, PromptError, load_model, model_fingerprint, resolve_model, tokenize
+from lm.extract import extract_batch
 from pipeline.analysis import KIND, Analysis, Outcome, from_record, layer_series, to_record
 from pipeline.spec import DEFAULT_MAX_TOKENS, AnalysisSpec, text_hash
 
@@ -213,18 +214,52 @@ def run_model(request: Request, model: ModelSpec, *, loader: ModelLoader, progre
 
     ``with_losses=False``: hidden states only (no logits over the vocabulary, no loss or entropy),
     for views that re-run the model just for its hidden states. A ``request.device`` other than
-    "cpu" is passed to the loader as a third argument.
+    "cpu" is passed to the loader as a third argument. Raises PromptError for a prompt that cannot
+    be analysed.
     """
+    result = run_models([request], model, loader=loader, progress=progress, with_losses=with_losses)[0]
+    if isinstance(result, PromptError):
+        raise result
+    return result
+
+
+def run_models(requests: Sequence[Request], model: ModelSpec, *, loader: ModelLoader,
+               progress: Progress = no_progress, with_losses: bool = True) -> list[ModelRun | PromptError]:
+    """:func:`run_model` for several requests of one model, dtype and device, in one forward pass
+    (a padded batch, :func:`lm.extract.extract_batch`). A request whose prompt cannot be analysed
+    gets its PromptError in its place; the others run."""
+    first = requests[0]
     progress(0.02, f"Loading model {model.name}")
-    loaded = loader(model, request.dtype) if request.device == "cpu" else loader(model, request.dtype, request.device)
-    notes: list[str] = []
-    progress(0.15, "Tokenising the prompt")
-    ids, n_prompt_tokens = _prompt_token_ids(loaded, request, notes)
-    progress(0.2, f"Running {model.name} on {ids.size} tokens")
-    run = extract(loaded, token_ids=ids, logit_geometry=request.with_logits_id, with_losses=with_losses)
-    kept = _finite_tokens(run.hidden_states, notes)
-    return ModelRun(run=run, n_prompt_tokens=n_prompt_tokens, kept=kept, hidden=run.hidden_states[:, kept],
-                    notes=tuple(notes), device=str(getattr(loaded, "device", "cpu")))
+    loaded = loader(model, first.dtype) if first.device == "cpu" else loader(model, first.dtype, first.device)
+    progress(0.15, "Tokenising the prompt" if len(requests) == 1 else f"Tokenising {len(requests)} prompts")
+    prepared: list[tuple[np.ndarray, int, list[str]] | PromptError] = []
+    for request in requests:
+        notes: list[str] = []
+        try:
+            ids, n_prompt_tokens = _prompt_token_ids(loaded, request, notes)
+        except PromptError as error:
+            prepared.append(error)
+            continue
+        prepared.append((ids, n_prompt_tokens, notes))
+    ready = [item for item in prepared if not isinstance(item, PromptError)]
+    if not ready:
+        return prepared  # type: ignore[return-value]
+    n_tokens = sum(ids.size for ids, _, _ in ready)
+    progress(0.2, f"Running {model.name} on {n_tokens} tokens" + (f" ({len(ready)} prompts)" if len(ready) > 1 else ""))
+    runs = iter(extract_batch(loaded, token_ids=[ids for ids, _, _ in ready], with_losses=with_losses,
+                              logit_geometry=any(request.with_logits_id for request in requests)))
+    device = str(getattr(loaded, "device", "cpu"))
+    results: list[ModelRun | PromptError] = []
+    for item in prepared:
+        if isinstance(item, PromptError):
+            results.append(item)
+            continue
+        _, n_prompt_tokens, notes = item
+        run = next(runs)
+        kept = _finite_tokens(run.hidden_states, notes)
+        results.append(ModelRun(run=run, n_prompt_tokens=n_prompt_tokens, kept=kept, hidden=run.hidden_states[:, kept],
+                                notes=tuple(notes), device=device))
+    return results
 
 
 def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress: Progress,
@@ -232,6 +267,14 @@ def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress
     """Run the model and every per-layer statistic (no cache involved)."""
     started = time.perf_counter()
     forward = run_model(request, model, loader=loader, progress=progress)
+    return measure(request, model, forward, progress=progress, on_hidden_states=on_hidden_states,
+                   forward_seconds=time.perf_counter() - started)
+
+
+def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: Progress = no_progress,
+            on_hidden_states: Callable[[np.ndarray], None] | None = None, forward_seconds: float = 0.0) -> Analysis:
+    """Every per-layer statistic of one model run; ``compute_seconds`` = ``forward_seconds`` + this."""
+    started = time.perf_counter()
     run, kept, hidden, notes = forward.run, forward.kept, forward.hidden, list(forward.notes)
     n_prompt_tokens = forward.n_prompt_tokens
     if on_hidden_states is not None:
@@ -292,13 +335,44 @@ def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress
         n_token_neighbours=int(suites[0].neighbor_indices.shape[1]),
         local_k=request.settings.local_k,
         notes=tuple(notes),
-        compute_seconds=time.perf_counter() - started,
+        compute_seconds=forward_seconds + time.perf_counter() - started,
     )
 
 
 def _lacks_an_extra(analysis: Analysis, request: Request) -> bool:
     return ((request.with_logits_id and not np.isfinite(analysis.logits_id))
             or (request.with_token_neighbours and analysis.n_token_neighbours == 0))
+
+
+def _lookup(request: Request, store: ResultStore | None) -> tuple[ModelSpec, AnalysisSpec, str, Analysis | None, Request, str]:
+    """(model, spec, key, cached analysis or None, the request to compute, notice). A cached result
+    that lacks an extra that was asked for is not served: the request to compute it again keeps
+    the extras it had, so that the app and a corpus run do not take turns replacing it."""
+    model, spec = build_spec(request)
+    key = spec_key(spec)
+    notice = ""
+    try:
+        hit = cached(store, key)
+    except StoreError as error:
+        hit, notice = None, f"The cache could not be read ({error}); computing afresh."
+    if hit is not None and _lacks_an_extra(hit, request):
+        request = dataclasses.replace(request, with_logits_id=request.with_logits_id or bool(np.isfinite(hit.logits_id)),
+                                      with_token_neighbours=request.with_token_neighbours or hit.n_token_neighbours > 0)
+        hit = None
+    return model, spec, key, hit, request, notice
+
+
+def _save(store: ResultStore | None, key: str, spec: AnalysisSpec, analysis: Analysis) -> str:
+    """Store a computed analysis; returns a notice if that failed ("" otherwise)."""
+    if store is None:
+        return ""
+    meta, arrays = to_record(analysis)
+    try:
+        store.put(key, kind=KIND, spec=dataclasses.asdict(spec), meta=meta, arrays=arrays,
+                  layer_values=layer_series(analysis), seconds=analysis.compute_seconds)
+    except StoreError as error:
+        return f"The result could not be saved to the cache ({error})."
+    return ""
 
 
 def analyse(
@@ -315,32 +389,54 @@ def analyse(
     A store that fails is reported in ``Outcome.cache_notice``; the analysis is still returned.
     """
     started = time.perf_counter()
-    model, spec = build_spec(request)
-    key = spec_key(spec)
-    notice = ""
-    try:
-        hit = cached(store, key)
-    except StoreError as error:
-        hit, notice = None, f"The cache could not be read ({error}); computing afresh."
-    if hit is not None and _lacks_an_extra(hit, request):
-        # The cached result lacks an extra that was asked for: recompute and replace it, keeping
-        # the extras it had, so that the app and a corpus run do not take turns replacing it.
-        request = dataclasses.replace(request, with_logits_id=request.with_logits_id or bool(np.isfinite(hit.logits_id)),
-                                      with_token_neighbours=request.with_token_neighbours or hit.n_token_neighbours > 0)
-        hit = None
+    model, spec, key, hit, request, notice = _lookup(request, store)
     if hit is not None:
         return Outcome(key=key, spec=spec, analysis=hit, from_cache=True, seconds=time.perf_counter() - started)
     analysis = compute(request, model, loader=loader, progress=progress, on_hidden_states=on_hidden_states)
     if store is not None:
         progress(0.97, "Saving to the cache")
-        meta, arrays = to_record(analysis)
-        try:
-            store.put(key, kind=KIND, spec=dataclasses.asdict(spec), meta=meta, arrays=arrays,
-                      layer_values=layer_series(analysis), seconds=analysis.compute_seconds)
-        except StoreError as error:
-            notice = f"The result could not be saved to the cache ({error})."
+    notice = _save(store, key, spec, analysis) or notice
     progress(1.0, "Done")
     return Outcome(key=key, spec=spec, analysis=analysis, from_cache=False,
                    seconds=time.perf_counter() - started, cache_notice=notice)
 
 
+def analyse_many(requests: Sequence[Request], *, store: ResultStore | None,
+                 loader: ModelLoader = default_loader) -> list[Outcome | PromptError]:
+    """:func:`analyse` for several requests of one model, dtype and device: the cached ones from
+    the store, the others through one forward pass (a padded batch), each stored as it is measured.
+
+    A request whose prompt cannot be analysed gets its PromptError in its place. Each computed
+    analysis's ``compute_seconds`` holds its share of the forward pass plus its own geometry.
+    """
+    started = time.perf_counter()
+    outcomes: list[Outcome | PromptError | None] = [None] * len(requests)
+    todo = []
+    for index, request in enumerate(requests):
+        try:
+            model, spec, key, hit, request, notice = _lookup(request, store)
+        except PromptError as error:
+            outcomes[index] = error
+            continue
+        if hit is not None:
+            outcomes[index] = Outcome(key=key, spec=spec, analysis=hit, from_cache=True,
+                                      seconds=time.perf_counter() - started)
+        else:
+            todo.append((index, request, model, spec, key, notice))
+    if todo:
+        models = {model for _, _, model, _, _, _ in todo}
+        settings = {(request.dtype, request.device) for _, request, _, _, _, _ in todo}
+        if len(models) > 1 or len(settings) > 1:
+            raise ValueError("analyse_many needs requests of one model, dtype and device.")
+        forward_started = time.perf_counter()
+        forwards = run_models([request for _, request, _, _, _, _ in todo], todo[0][2], loader=loader)
+        share = (time.perf_counter() - forward_started) / len(todo)
+        for (index, request, model, spec, key, notice), forward in zip(todo, forwards):
+            if isinstance(forward, PromptError):
+                outcomes[index] = forward
+                continue
+            analysis = measure(request, model, forward, forward_seconds=share)
+            notice = _save(store, key, spec, analysis) or notice
+            outcomes[index] = Outcome(key=key, spec=spec, analysis=analysis, from_cache=False,
+                                      seconds=time.perf_counter() - started, cache_notice=notice)
+    return outcomes  # type: ignore[return-value]

@@ -6,7 +6,6 @@ traceback, and must not lose anything already stored.
 
 from __future__ import annotations
 
-import dataclasses
 import pickle
 
 import numpy as np
@@ -18,6 +17,7 @@ from lm import ModelLoadError, ModelNotFoundError, PromptError, load_model, reso
 from pipeline import Request, analyse
 from prompts import (BinaryFileError, EmptyFileError, FileTooLargeError, InvalidJsonLineError, MissingTextFieldError,
                      NotUtf8Error, UnsupportedFormatError, parse_prompt_file)
+from tests.hidden_patch import patch_hidden_states
 from tests.views.apptest import PROMPT, page, press_run
 
 
@@ -65,31 +65,17 @@ def test_B07_one_token_repeated_is_analysed_without_error(tiny_model_dir):
 
 
 def test_B08_all_points_identical_says_so(tiny_model_dir, monkeypatch):
-    import pipeline.runner as runner
-
-    real = runner.extract
-
-    def identical(*args, **kwargs):
-        run = real(*args, **kwargs)
-        return dataclasses.replace(run, hidden_states=np.ones_like(run.hidden_states))
-
-    monkeypatch.setattr(runner, "extract", identical)
+    patch_hidden_states(monkeypatch, np.ones_like)
     with pytest.raises(PromptError, match="identical"):
         analyse(_request(tiny_model_dir), store=None)
 
 
 def test_B09_nan_or_inf_hidden_states_drop_tokens_with_a_note(tiny_model_dir, monkeypatch):
-    import pipeline.runner as runner
-
-    real = runner.extract
-
-    def overflow(*args, **kwargs):
-        run = real(*args, **kwargs)
-        hidden = run.hidden_states.copy()
+    def overflow(hidden):
         hidden[2, :3] = np.inf  # float16 overflow at three tokens
-        return dataclasses.replace(run, hidden_states=hidden)
+        return hidden
 
-    monkeypatch.setattr(runner, "extract", overflow)
+    patch_hidden_states(monkeypatch, overflow)
     analysis = analyse(_request(tiny_model_dir), store=None).analysis
     assert analysis.kept.size == analysis.n_tokens - 3
     assert any("3 tokens had NaN/inf" in note for note in analysis.notes)

@@ -101,3 +101,19 @@ def test_folder_with_corrupt_weights_is_a_load_error(tiny_model_dir, tmp_path):
     weights.write_bytes(weights.read_bytes()[:100])
     with pytest.raises(ModelLoadError):
         load_model(resolve_model(str(copy)))
+
+
+def test_a_padded_batch_gives_each_prompt_what_it_gets_alone(tiny):
+    from lm.extract import extract_batch
+
+    texts = [TEXT, "A much shorter prompt here.", TEXT + " And a little longer than the first one."]
+    ids = [tokenize(tiny, text) for text in texts]
+    batch = extract_batch(tiny, token_ids=ids, logit_geometry=True)
+    for prompt, run in zip(ids, batch):
+        alone = extract(tiny, token_ids=prompt, logit_geometry=True)
+        np.testing.assert_array_equal(run.token_ids, prompt)
+        assert run.hidden_states.shape == alone.hidden_states.shape and run.tokens == alone.tokens
+        np.testing.assert_allclose(run.hidden_states, alone.hidden_states, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(run.losses, alone.losses, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(run.entropies, alone.entropies, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(run.logit_coordinates, alone.logit_coordinates, rtol=1e-4, atol=1e-4)

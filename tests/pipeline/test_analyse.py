@@ -6,6 +6,7 @@ from geometry import twonn
 from geometry.suite import SuiteSettings
 from lm import PromptError, extract, load_model, resolve_model
 from pipeline import MIN_TOKENS, Request, analyse
+from tests.hidden_patch import patch_hidden_states
 
 TEXT = ("Beautiful is better than ugly. Explicit is better than implicit. Simple is better than complex. "
         "The quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun.")
@@ -63,19 +64,11 @@ def test_truncation_is_reported(request_for):
 
 
 def test_duplicate_points_are_removed_counted_and_reported(request_for, monkeypatch):
-    import dataclasses
-
-    import pipeline.runner as module
-
-    real_extract = module.extract
-
-    def extract_with_a_repeated_state(*args, **kwargs):
-        run = real_extract(*args, **kwargs)
-        hidden = run.hidden_states.copy()
+    def repeat_a_token(hidden):
         hidden[:, 5] = hidden[:, 4]  # token 5 identical to token 4 at every layer
-        return dataclasses.replace(run, hidden_states=hidden)
+        return hidden
 
-    monkeypatch.setattr(module, "extract", extract_with_a_repeated_state)
+    patch_hidden_states(monkeypatch, repeat_a_token)
     analysis = analyse(request_for(), store=None).analysis
     assert analysis.n_duplicates.tolist() == [1] * analysis.layers.size
     assert analysis.n_points.tolist() == [analysis.n_tokens - 1] * analysis.layers.size
@@ -83,19 +76,11 @@ def test_duplicate_points_are_removed_counted_and_reported(request_for, monkeypa
 
 
 def test_non_finite_hidden_states_are_dropped_and_reported(request_for, monkeypatch):
-    import dataclasses
-
-    import pipeline.runner as module
-
-    real_extract = module.extract
-
-    def extract_with_overflow(*args, **kwargs):
-        run = real_extract(*args, **kwargs)
-        hidden = run.hidden_states.copy()
+    def overflow(hidden):
         hidden[3, 2, 0] = np.inf
-        return dataclasses.replace(run, hidden_states=hidden)
+        return hidden
 
-    monkeypatch.setattr(module, "extract", extract_with_overflow)
+    patch_hidden_states(monkeypatch, overflow)
     analysis = analyse(request_for(), store=None).analysis
     assert np.isfinite(analysis.twonn_linear).all()
     assert analysis.n_points.max() == analysis.n_tokens - 1

@@ -266,3 +266,23 @@ def test_corpora_listing_selection_and_export(corpus_store, tiny_model_dir):
     assert set(layers["key"]) == set(prompts["key"]) and {"layer", "statistic", "value"} <= set(layers.columns)
     per_key = corpus_store.connection.execute("SELECT count(*) FROM layer_values").fetchone()[0]
     assert len(layers) == per_key
+
+
+def test_batches_store_what_single_prompts_store(four, config, tiny_model_dir):
+    """Units through the model four at a time (a padded batch): the same keys and, to float
+    round-off, the same values as one at a time; a unit that cannot be analysed fails alone."""
+    from pipeline.corpus import SequentialExecutor
+
+    single, batched = open_store(":memory:"), open_store(":memory:")
+    units = plan_corpus(four, config)
+    run_corpus(units, config, sink=single)
+    with_failures = plan_corpus(four, config, shuffles=(0, 9))  # S = 9 asks for more blocks than tokens
+    summary = run_corpus(with_failures, config, sink=batched, executor=SequentialExecutor(batch_size=4))
+    assert (summary.computed, summary.failed) == (4, 4)
+    for unit in units:
+        a, b = (store.get(unit.key) for store in (single, batched))
+        assert a.meta["n_prompt_tokens"] == b.meta["n_prompt_tokens"]
+        assert b.meta["logits_id"] == pytest.approx(a.meta["logits_id"], rel=1e-3)
+        assert b.meta["mean_loss"] == pytest.approx(a.meta["mean_loss"], rel=1e-4)
+        np.testing.assert_allclose(b.arrays["twonn_mle"], a.arrays["twonn_mle"], rtol=1e-3)
+    assert sorted(m.status for m in batched.members("four")) == ["done"] * 4 + ["failed"] * 4
