@@ -33,7 +33,8 @@ import numpy as np
 from _common import benchmark_cloud, interleaved, machine, summary  # noqa: E402  (puts the repo on sys.path)
 
 from geometry.projection import umap_projection, warm_up_umap  # noqa: E402
-from geometry.suite import SuiteSettings, _one_blas_thread_per_worker  # noqa: E402
+from geometry.blas import one_blas_thread  # noqa: E402
+from geometry.suite import SuiteSettings  # noqa: E402
 from pipeline.runner import _layer_statistics, no_progress  # noqa: E402
 
 SETTINGS = SuiteSettings()
@@ -54,7 +55,7 @@ def bare_layer(x: np.ndarray, k: int = SETTINGS.k_distinct) -> None:
 
 
 def bare(hidden: np.ndarray) -> None:
-    with _one_blas_thread_per_worker(), ThreadPoolExecutor(max_workers=2) as pool:
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(bare_layer, hidden[1:]))
 
 

@@ -48,20 +48,28 @@ class MeanCosine:
     n_zero_vectors: int = 0
 
 
-def unit_rows(points, *, zero_vectors: ZeroVectors = "raise", name: str = "points") -> tuple[np.ndarray, int]:
-    """Rows scaled to unit norm (float64) and the number of zero rows (left as zeros)."""
+def _check_zero_vectors(zero_vectors) -> None:
     if zero_vectors not in ("raise", "zero"):
         raise GeometryError(f"zero_vectors must be 'raise' or 'zero'; got {zero_vectors!r}.")
+
+
+def _zero_vectors_error(name: str, n_zero: int, n: int) -> DegenerateCloudError:
+    return DegenerateCloudError(
+        f"{name} has {n_zero} zero vectors (of {n}); their cosine similarity is undefined. "
+        "Drop those rows, or pass zero_vectors='zero' to give them cosine 0 with everything."
+    )
+
+
+def unit_rows(points, *, zero_vectors: ZeroVectors = "raise", name: str = "points") -> tuple[np.ndarray, int]:
+    """Rows scaled to unit norm (float64) and the number of zero rows (left as zeros)."""
+    _check_zero_vectors(zero_vectors)
     x = check_points(points, min_points=1, name=name, what="a cosine similarity")
     # Scale each row by its largest entry first so the norm neither overflows nor underflows.
     peak = np.max(np.abs(x), axis=1, keepdims=True)
     zero = peak[:, 0] == 0.0
     n_zero = int(zero.sum())
     if n_zero and zero_vectors == "raise":
-        raise DegenerateCloudError(
-            f"{name} has {n_zero} zero vectors (of {x.shape[0]}); their cosine similarity is undefined. "
-            "Drop those rows, or pass zero_vectors='zero' to give them cosine 0 with everything."
-        )
+        raise _zero_vectors_error(name, n_zero, x.shape[0])
     scaled = x / np.where(zero[:, None], 1.0, peak)
     # The row norms exactly as np.linalg.norm(scaled, axis=1) computes them, without its copies.
     norms = np.sqrt(np.add.reduce(scaled * scaled, axis=1, keepdims=True))
@@ -86,39 +94,39 @@ def mean_cosine_similarity(
     ``include_diagonal=True`` gives ‖Σ u_i‖²/N² (the reference code's mean of the full matrix,
     always ≥ 0); ``False`` the off-diagonal mean (‖Σ u_i‖² − N_nonzero)/(N(N − 1)), which needs N ≥ 2.
     """
-    u, n_zero = unit_rows(points, zero_vectors=zero_vectors)
-    return _mean_from_unit_rows(u, n_zero, include_diagonal=include_diagonal)
+    return _mean_from_sums(*_unit_sums(points, zero_vectors), include_diagonal=include_diagonal)
 
 
 def mean_cosine_similarities(points, *, zero_vectors: ZeroVectors = "raise") -> tuple[MeanCosine, MeanCosine]:
-    """Both means (diagonal included, then off-diagonal) from one normalisation of the rows; the
-    same numbers as two calls of :func:`mean_cosine_similarity`, for half the work.
-
-    When no squared row norm overflows or comes near underflow (any float32 cloud), the unit
-    vectors are never formed: Σ u_i = Σ_i x_i/‖x_i‖ is one matrix-vector product and Σ u_i·u_i =
-    Σ_i ‖x_i‖²/‖x_i‖². Otherwise the rows are rescaled first (:func:`unit_rows`)."""
-    x = check_points(points, min_points=1, what="a cosine similarity")
-    squared = np.einsum("ij,ij->i", x, x)
-    nonzero = squared[squared > 0]
-    if np.isfinite(squared).all() and (nonzero.size == 0 or nonzero.min() > _SAFE_SQUARED_NORM):
-        zero = squared == 0
-        n_zero = int(zero.sum())
-        if n_zero and zero_vectors == "raise":
-            unit_rows(x, zero_vectors=zero_vectors)  # raises with the message
-        inverse = np.where(zero, 0.0, 1.0 / np.sqrt(np.where(zero, 1.0, squared)))
-        sums = (inverse @ x, float(np.sum(squared * inverse**2)))
-    else:
-        u, n_zero = unit_rows(x, zero_vectors=zero_vectors)
-        sums = (u.sum(axis=0), float(np.sum(u * u)))
-    return (_mean_from_sums(*sums, x.shape[0], n_zero, include_diagonal=True),
-            _mean_from_sums(*sums, x.shape[0], n_zero, include_diagonal=False))
+    """Both means (diagonal included, then off-diagonal) from one pass over the rows; the same
+    numbers as two calls of :func:`mean_cosine_similarity`, for half the work."""
+    sums = _unit_sums(points, zero_vectors)
+    return _mean_from_sums(*sums, include_diagonal=True), _mean_from_sums(*sums, include_diagonal=False)
 
 
 _SAFE_SQUARED_NORM = 1e-280  # squared norms above this lost no digits to underflow in x_ij²
 
 
-def _mean_from_unit_rows(u: np.ndarray, n_zero: int, *, include_diagonal: bool) -> MeanCosine:
-    return _mean_from_sums(u.sum(axis=0), float(np.sum(u * u)), u.shape[0], n_zero, include_diagonal=include_diagonal)
+def _unit_sums(points, zero_vectors: ZeroVectors) -> tuple[np.ndarray, float, int, int]:
+    """(Σ u_i, Σ u_i·u_i, N, number of zero rows) for the unit rows u_i = x_i/‖x_i‖.
+
+    When no squared row norm overflows or comes near underflow (any float32 cloud), the unit
+    vectors are never formed: Σ u_i = Σ_i x_i/‖x_i‖ is one matrix-vector product and Σ u_i·u_i =
+    Σ_i ‖x_i‖²/‖x_i‖². Otherwise the rows are rescaled first (:func:`unit_rows`).
+    """
+    _check_zero_vectors(zero_vectors)
+    x = check_points(points, min_points=1, what="a cosine similarity")
+    squared = np.einsum("ij,ij->i", x, x)
+    nonzero = squared[squared > 0]
+    if not (np.isfinite(squared).all() and (nonzero.size == 0 or nonzero.min() > _SAFE_SQUARED_NORM)):
+        u, n_zero = unit_rows(x, zero_vectors=zero_vectors)
+        return u.sum(axis=0), float(np.sum(u * u)), x.shape[0], n_zero
+    zero = squared == 0
+    n_zero = int(zero.sum())
+    if n_zero and zero_vectors == "raise":
+        raise _zero_vectors_error("points", n_zero, x.shape[0])
+    inverse = np.where(zero, 0.0, 1.0 / np.sqrt(np.where(zero, 1.0, squared)))
+    return inverse @ x, float(np.sum(squared * inverse**2)), x.shape[0], n_zero
 
 
 def _mean_from_sums(unit_sum: np.ndarray, self_sum: float, n: int, n_zero: int, *, include_diagonal: bool) -> MeanCosine:

@@ -7,15 +7,14 @@ at every layer of a prompt, on several cores.
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
 from geometry.angles import angles_from_neighbors
+from geometry.blas import one_blas_thread
 from geometry.cloud import PreparedCloud, prepare_cloud
 from geometry.cosine import mean_cosine_similarities
 from geometry.errors import GeometryError
@@ -190,44 +189,12 @@ def run_suite(points, *, settings: SuiteSettings = SuiteSettings()) -> LayerSuit
 
 
 class LayerGeometryError(GeometryError):
-    """A layer of a stack has no measurable geometry; ``layer`` is its index in the stack."""
+    """A layer of a stack has no measurable geometry; ``layer`` is its index in the stack (the
+    original error is the ``__cause__``)."""
 
     def __init__(self, layer: int, error: GeometryError):
         super().__init__(str(error))
         self.layer = layer
-        self.error = error
-
-
-_blas_lock = threading.Lock()
-_blas_users = 0
-_blas_limiter = None
-_blas_controller = None
-
-
-@contextmanager
-def _one_blas_thread_per_worker():
-    """BLAS on one thread while the workers run: each worker is a core's worth of work already,
-    and two BLAS pools of two threads on two cores made the suite slower than no workers at all.
-    Counted across threads, so overlapping callers (two dashboard sessions) restore the setting once,
-    when the last one leaves. The BLAS libraries are looked up once per process (3 ms each time
-    with torch loaded); NumPy's, which the suite uses, is always among them."""
-    global _blas_users, _blas_limiter, _blas_controller
-    with _blas_lock:
-        if _blas_users == 0:
-            if _blas_controller is None:
-                from threadpoolctl import ThreadpoolController  # a dependency of scikit-learn
-
-                _blas_controller = ThreadpoolController()
-            _blas_limiter = _blas_controller.limit(limits=1, user_api="blas")
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                _blas_limiter.restore_original_limits()
-                _blas_limiter = None
 
 
 def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings, token_neighbours: bool = True,
@@ -244,11 +211,11 @@ def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings,
     Raises LayerGeometryError (with the stack index) for the first layer that cannot be measured.
     """
 
-    def one_layer(index: int):
+    def one_layer(index: int) -> tuple[LayerSuite, Neighbors]:
         try:
             cloud = prepare_layer(layers[index], settings=settings, search=search)
         except GeometryError as error:
-            return LayerGeometryError(index, error)
+            raise LayerGeometryError(index, error) from error
         near = cloud.all_neighbors.first(min(settings.overlap_k, cloud.all_neighbors.k))
         near = Neighbors(distances=near.distances.copy(), indices=near.indices.copy())
         return layer_suite(cloud, settings=settings, token_neighbours=token_neighbours), near
@@ -257,14 +224,11 @@ def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings,
         if workers <= 1 or len(layers) < 2:
             yield from map(one_layer, range(len(layers)))
             return
-        with _one_blas_thread_per_worker(), ThreadPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(one_layer, range(len(layers)))
+        with one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(one_layer, range(len(layers)))  # re-raises a worker's error in order
 
     suites, overlaps, previous = [], [], None
-    for index, result in enumerate(results()):
-        if isinstance(result, LayerGeometryError):
-            raise result
-        suite, near = result
+    for index, (suite, near) in enumerate(results()):
         suites.append(suite)
         if previous is not None:
             overlaps.append(_overlap_of_neighbours(previous, near, settings))

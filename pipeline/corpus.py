@@ -38,7 +38,7 @@ from geometry.suite import SuiteSettings
 from lm import LoadedModel, ModelSpec, PromptError, load_model
 from pipeline.analysis import KIND, Analysis, from_record
 from pipeline.corpus_stats import CorpusItem
-from pipeline.runner import ModelLoader, Request, analyse, analyse_many, build_spec
+from pipeline.runner import ModelLoader, Request, analyse_many, build_spec
 from pipeline.spec import ANALYSIS_VERSION, DEFAULT_MAX_TOKENS, text_hash
 
 # Meta fields read to decide whether a stored result is complete (see _complete).
@@ -235,16 +235,11 @@ def execute_units(units: Sequence[WorkUnit], config: CorpusConfig, *, store: Res
                   loader: ModelLoader) -> list[UnitResult]:
     """:func:`execute_unit` for several units at once: the ones not in the store go through the
     model together (one padded batch, :func:`pipeline.runner.analyse_many`); a single unit runs
-    exactly as the app runs a prompt."""
+    exactly as the app runs a prompt.
+
+    Units that cannot be analysed are recorded as failed, each on its own."""
     started = time.perf_counter()
-    requests = [_unit_request(unit, config, loader) for unit in units]
-    if len(requests) == 1:
-        try:
-            outcomes: list = [analyse(requests[0], store=store, loader=loader)]
-        except PromptError as error:
-            outcomes = [error]
-    else:
-        outcomes = analyse_many(requests, store=store, loader=loader)
+    outcomes = analyse_many([_unit_request(unit, config, loader) for unit in units], store=store, loader=loader)
     seconds = (time.perf_counter() - started) / len(units)
     results = []
     for unit, outcome in zip(units, outcomes):

@@ -262,15 +262,6 @@ def run_models(requests: Sequence[Request], model: ModelSpec, *, loader: ModelLo
     return results
 
 
-def compute(request: Request, model: ModelSpec, *, loader: ModelLoader, progress: Progress,
-            on_hidden_states: Callable[[np.ndarray], None] | None = None) -> Analysis:
-    """Run the model and every per-layer statistic (no cache involved)."""
-    started = time.perf_counter()
-    forward = run_model(request, model, loader=loader, progress=progress)
-    return measure(request, model, forward, progress=progress, on_hidden_states=on_hidden_states,
-                   forward_seconds=time.perf_counter() - started)
-
-
 def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: Progress = no_progress,
             on_hidden_states: Callable[[np.ndarray], None] | None = None, forward_seconds: float = 0.0) -> Analysis:
     """Every per-layer statistic of one model run; ``compute_seconds`` = ``forward_seconds`` + this."""
@@ -344,10 +335,23 @@ def _lacks_an_extra(analysis: Analysis, request: Request) -> bool:
             or (request.with_token_neighbours and analysis.n_token_neighbours == 0))
 
 
-def _lookup(request: Request, store: ResultStore | None) -> tuple[ModelSpec, AnalysisSpec, str, Analysis | None, Request, str]:
-    """(model, spec, key, cached analysis or None, the request to compute, notice). A cached result
-    that lacks an extra that was asked for is not served: the request to compute it again keeps
-    the extras it had, so that the app and a corpus run do not take turns replacing it."""
+@dataclass(frozen=True)
+class _Lookup:
+    """A request resolved against the store: its model, spec and key, the cached analysis (None if
+    it must be computed), the request to compute and a notice about the store ("" if none)."""
+
+    model: ModelSpec
+    spec: AnalysisSpec
+    key: str
+    hit: Analysis | None
+    request: Request
+    notice: str
+
+
+def _lookup(request: Request, store: ResultStore | None) -> _Lookup:
+    """A cached result that lacks an extra that was asked for is not served: the request to
+    compute it again keeps the extras it had, so that the app and a corpus run do not take turns
+    replacing it."""
     model, spec = build_spec(request)
     key = spec_key(spec)
     notice = ""
@@ -359,7 +363,7 @@ def _lookup(request: Request, store: ResultStore | None) -> tuple[ModelSpec, Ana
         request = dataclasses.replace(request, with_logits_id=request.with_logits_id or bool(np.isfinite(hit.logits_id)),
                                       with_token_neighbours=request.with_token_neighbours or hit.n_token_neighbours > 0)
         hit = None
-    return model, spec, key, hit, request, notice
+    return _Lookup(model=model, spec=spec, key=key, hit=hit, request=request, notice=notice)
 
 
 def _save(store: ResultStore | None, key: str, spec: AnalysisSpec, analysis: Analysis) -> str:
@@ -388,55 +392,55 @@ def analyse(
     Raises lm.PromptError / lm.ModelNotFoundError / lm.ModelLoadError with messages for the user.
     A store that fails is reported in ``Outcome.cache_notice``; the analysis is still returned.
     """
-    started = time.perf_counter()
-    model, spec, key, hit, request, notice = _lookup(request, store)
-    if hit is not None:
-        return Outcome(key=key, spec=spec, analysis=hit, from_cache=True, seconds=time.perf_counter() - started)
-    analysis = compute(request, model, loader=loader, progress=progress, on_hidden_states=on_hidden_states)
-    if store is not None:
-        progress(0.97, "Saving to the cache")
-    notice = _save(store, key, spec, analysis) or notice
-    progress(1.0, "Done")
-    return Outcome(key=key, spec=spec, analysis=analysis, from_cache=False,
-                   seconds=time.perf_counter() - started, cache_notice=notice)
+    result = analyse_many([request], store=store, loader=loader, progress=progress,
+                          on_hidden_states=on_hidden_states)[0]
+    if isinstance(result, PromptError):
+        raise result
+    return result
 
 
-def analyse_many(requests: Sequence[Request], *, store: ResultStore | None,
-                 loader: ModelLoader = default_loader) -> list[Outcome | PromptError]:
+def analyse_many(requests: Sequence[Request], *, store: ResultStore | None, loader: ModelLoader = default_loader,
+                 progress: Progress = no_progress,
+                 on_hidden_states: Callable[[np.ndarray], None] | None = None) -> list[Outcome | PromptError]:
     """:func:`analyse` for several requests of one model, dtype and device: the cached ones from
-    the store, the others through one forward pass (a padded batch), each stored as it is measured.
+    the store, the others through one forward pass (a padded batch when there are several), each
+    stored as it is measured.
 
     A request whose prompt cannot be analysed gets its PromptError in its place. Each computed
-    analysis's ``compute_seconds`` holds its share of the forward pass plus its own geometry.
+    analysis's ``compute_seconds`` holds its share of the forward pass (model load included) plus
+    its own geometry.
     """
     started = time.perf_counter()
     outcomes: list[Outcome | PromptError | None] = [None] * len(requests)
-    todo = []
+    pending: dict[int, _Lookup] = {}
     for index, request in enumerate(requests):
         try:
-            model, spec, key, hit, request, notice = _lookup(request, store)
+            found = _lookup(request, store)
         except PromptError as error:
             outcomes[index] = error
             continue
-        if hit is not None:
-            outcomes[index] = Outcome(key=key, spec=spec, analysis=hit, from_cache=True,
-                                      seconds=time.perf_counter() - started)
+        if found.hit is None:
+            pending[index] = found
         else:
-            todo.append((index, request, model, spec, key, notice))
-    if todo:
-        models = {model for _, _, model, _, _, _ in todo}
-        settings = {(request.dtype, request.device) for _, request, _, _, _, _ in todo}
-        if len(models) > 1 or len(settings) > 1:
+            outcomes[index] = Outcome(key=found.key, spec=found.spec, analysis=found.hit, from_cache=True,
+                                      seconds=time.perf_counter() - started)
+    if pending:
+        lookups = list(pending.values())
+        if len({(found.model, found.request.dtype, found.request.device) for found in lookups}) > 1:
             raise ValueError("analyse_many needs requests of one model, dtype and device.")
         forward_started = time.perf_counter()
-        forwards = run_models([request for _, request, _, _, _, _ in todo], todo[0][2], loader=loader)
-        share = (time.perf_counter() - forward_started) / len(todo)
-        for (index, request, model, spec, key, notice), forward in zip(todo, forwards):
+        forwards = run_models([found.request for found in lookups], lookups[0].model, loader=loader, progress=progress)
+        share = (time.perf_counter() - forward_started) / len(lookups)
+        for (index, found), forward in zip(pending.items(), forwards):
             if isinstance(forward, PromptError):
                 outcomes[index] = forward
                 continue
-            analysis = measure(request, model, forward, forward_seconds=share)
-            notice = _save(store, key, spec, analysis) or notice
-            outcomes[index] = Outcome(key=key, spec=spec, analysis=analysis, from_cache=False,
+            analysis = measure(found.request, found.model, forward, progress=progress,
+                               on_hidden_states=on_hidden_states, forward_seconds=share)
+            if store is not None:
+                progress(0.97, "Saving to the cache")
+            notice = _save(store, found.key, found.spec, analysis) or found.notice
+            outcomes[index] = Outcome(key=found.key, spec=found.spec, analysis=analysis, from_cache=False,
                                       seconds=time.perf_counter() - started, cache_notice=notice)
+        progress(1.0, "Done")
     return outcomes  # type: ignore[return-value]

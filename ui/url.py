@@ -71,11 +71,13 @@ def write_url(*, model: str, prompt: str, **extra) -> None:
         st.query_params.update(values)
 
 
-def url_int(name: str, *, low: int, high: int, default: int) -> tuple[int, str]:
-    """An integer from the link, checked against [low, high]; returns (value, notice)."""
+def url_int(name: str, *, low: int, high: int, default: int) -> int:
+    """An integer from the link, checked against [low, high]; outside it, a warning on the page
+    says so and ``default`` is used."""
     value = st.session_state.pop(f"url_{name}", None)
     if value is None:
-        return default, ""
+        return default
     if not low <= value <= high:
-        return default, f"The link asked for {name} {value}, outside {low}..{high}; showing {default}."
-    return value, ""
+        st.warning(f"The link asked for {name} {value}, outside {low}..{high}; showing {default}.")
+        return default
+    return value

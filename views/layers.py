@@ -37,9 +37,7 @@ def intrinsic_dimension() -> None:
 
 
 def neighbourhood_overlap() -> None:
-    default_k, notice = url_int("k", low=1, high=analysis.overlap.shape[1], default=1)
-    if notice:
-        st.warning(notice)
+    default_k = url_int("k", low=1, high=analysis.overlap.shape[1], default=1)
     k = st.slider("Neighbours k", 1, analysis.overlap.shape[1], default_k, key="overlap_k_slider")
     write_url(model=request.model, prompt=request.prompt, k=k)
     show_figure(built_once(figures.overlap_curve, analysis, k=k), name=f"overlap-k{k}",
@@ -60,9 +58,7 @@ def scale_analysis() -> None:
 def structured_vs_shuffled() -> None:
     largest = max_shuffle_index(int(analysis.kept.size))
     left, middle, right = st.columns(3)
-    default_s, notice = url_int("shuffle", low=1, high=largest, default=min(largest, 3))
-    if notice:
-        st.warning(notice)
+    default_s = url_int("shuffle", low=1, high=largest, default=min(largest, 3))
     max_s = left.slider("Largest shuffle index S", 1, largest, default_s,
                         help=f"S splits the tokens into 4^S blocks and permutes them; S={largest} shuffles every token.")
     seeds = middle.slider("Seeds per S", 1, 5, 3)

@@ -23,9 +23,7 @@ pressed = st.button(f"Add the fully shuffled prompt (S={full_shuffle}, one model
 shuffled = current_outcome(shuffled_request, run=pressed, quiet=True)
 analyses = [analysis] + ([shuffled.analysis] if shuffled else [])
 n_layers = int(analysis.layers.size)
-start, notice = url_int("layer", low=1, high=n_layers, default=n_layers)
-if notice:
-    st.warning(notice)
+start = url_int("layer", low=1, high=n_layers, default=n_layers)
 
 
 @st.fragment

@@ -24,9 +24,7 @@ analysis = outcome.analysis
 store = store_handle(current_store_path()).store
 points = hidden_states(outcome, request)
 n_layers = int(analysis.layers.size)
-start, notice = url_int("layer", low=1, high=n_layers, default=analysis.peak_layer or 1)
-if notice:
-    st.warning(notice)
+start = url_int("layer", low=1, high=n_layers, default=analysis.peak_layer or 1)
 left, middle, right = st.columns(3)
 dimensions = left.radio("Dimensions", [2, 3], horizontal=True, key="umap_dimensions")
 JOINT = "shuffle condition"

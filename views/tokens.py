@@ -22,9 +22,7 @@ analysis = outcome.analysis
 tokens = list(analysis.kept_tokens)
 surprisal = np.concatenate([[np.nan], analysis.losses])[analysis.kept] if analysis.losses.size else None
 n_layers = int(analysis.layers.size)
-start_layer, notice = url_int("layer", low=1, high=n_layers, default=analysis.peak_layer or 1)
-if notice:
-    st.warning(notice)
+start_layer = url_int("layer", low=1, high=n_layers, default=analysis.peak_layer or 1)
 
 
 @st.fragment
