@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.tiny_model import build_tiny_model
+
+# Pages driven without a browser (AppTest) never see the progress box's polling: let them wait for
+# a run to finish instead (ui.jobs). The e2e server sets its own value.
+os.environ.setdefault("TOKEN_GEOMETRY_QUICK_WAIT", "300")
 
 
 @pytest.fixture(scope="session")

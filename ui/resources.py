@@ -12,14 +12,18 @@ from lm import LoadedModel, ModelSpec, load_model
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
-def loaded_model(spec: ModelSpec, dtype: str) -> LoadedModel:
+def loaded_model(spec: ModelSpec, dtype: str, _progress=None) -> LoadedModel:
     """The model for ``spec``; a new spec evicts the previous model (one in memory at a time).
+
+    ``_progress(message)`` hears the loading stages (a one-off GGUF conversion, the load); it is
+    not part of the cache key (Streamlit skips parameters whose name starts with "_").
 
     ``TOKEN_GEOMETRY_THREADS`` sets torch's CPU threads; ``TOKEN_GEOMETRY_DEVICE`` (cpu, cuda, auto;
     default cpu) where the model runs.
     """
     threads = int(os.environ.get("TOKEN_GEOMETRY_THREADS", "0")) or None
-    return load_model(spec, dtype=dtype, threads=threads, device=os.environ.get("TOKEN_GEOMETRY_DEVICE", "cpu"))
+    return load_model(spec, dtype=dtype, threads=threads, device=os.environ.get("TOKEN_GEOMETRY_DEVICE", "cpu"),
+                      progress=_progress or (lambda message: None))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable
 
 import streamlit as st
 
@@ -15,8 +16,11 @@ from geometry.errors import GeometryError
 from lm import LMError
 from pipeline import Outcome, Request, analyse, build_spec, shuffle_sweep, sweep_requests
 from pipeline.runner import cached
-from ui.resources import current_store_path, loaded_model, store_handle
+from pipeline.spec import text_hash
+from ui.estimates import Stopwatch, estimate, record
 from ui.hidden import keeper
+from ui.jobs import background_notices, registry, show_progress, start_job, take
+from ui.resources import current_store_path, loaded_model, store_handle
 from ui.url import UNCONFIRMED
 
 log = logging.getLogger(__name__)
@@ -27,28 +31,54 @@ def _remember(outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _run_with_progress(request: Request, store, key: str) -> Outcome:
-    with st.status("Analysing the prompt…", expanded=True) as status:
-        bar = st.progress(0.0)
-        step = st.empty()
-
-        def progress(fraction: float, message: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0))
-            step.write(message)
-
+def _watched_loader(store, report: Callable[[str], None]):
+    """``loaded_model`` whose stages (one-off conversion, load) are reported and timed (ui.estimates)."""
+    def load(spec, dtype, *rest):
+        watch = Stopwatch(store, subject=spec.name, report=report)
         try:
-            outcome = analyse(request, store=store, loader=loaded_model, progress=progress,
-                              on_hidden_states=keeper(key))
-        except BaseException:
-            status.update(label="The analysis stopped (see the message below)", state="error", expanded=False)
-            raise
-        status.update(label="Analysis finished", state="complete", expanded=False)
-    return outcome
+            return loaded_model(spec, dtype, _progress=watch)
+        finally:
+            watch.finish()
+
+    return load
+
+
+def _analysis_work(request: Request, store, key: str):
+    """The background work of one analysis: ``analyse`` with timed loading and a timed remainder."""
+    def work(progress: Callable[[float, str], None]) -> Outcome:
+        state = {"fraction": 0.0, "loading": 0.0}
+
+        def report(fraction: float, message: str) -> None:
+            state["fraction"] = fraction
+            progress(fraction, message)
+
+        def loading(message: str) -> None:
+            progress(state["fraction"], message)
+
+        loader = _watched_loader(store, loading)
+
+        def timed_loader(*args):
+            started = time.perf_counter()
+            try:
+                return loader(*args)
+            finally:
+                state["loading"] += time.perf_counter() - started
+
+        started = time.perf_counter()
+        outcome = analyse(request, store=store, loader=timed_loader, progress=report, on_hidden_states=keeper(key))
+        if not outcome.from_cache:
+            record(store, stage="analysis", subject=request.model,
+                   seconds=time.perf_counter() - started - state["loading"])
+        return outcome
+
+    return work
 
 
 def current_outcome(request: Request, *, run: bool, quiet: bool = False) -> Outcome | None:
     """The outcome for ``request``, or None (after telling the user why) if there is none yet.
 
+    A run goes on in the background (ui.jobs): while it runs the page shows its progress; a
+    second Run, a page switch or a change in the sidebar never restarts or loses it.
     ``quiet``: for a secondary result (e.g. the shuffled twin of the prompt): no "press Run" hint.
     """
     handle = store_handle(current_store_path())
@@ -61,11 +91,22 @@ def current_outcome(request: Request, *, run: bool, quiet: bool = False) -> Outc
     def lookup() -> Outcome | None:
         _, spec = build_spec(request)
         key = spec_key(spec)
+        if not quiet:
+            for line in background_notices(current={key}):
+                st.info(line)
         remembered = st.session_state.get("outcomes", {}).get(key)
-        if remembered is not None and not run:
+        job = registry().find(key)
+        if remembered is not None and not run and job is None:
             return remembered
-        if run:
-            return _remember(_run_with_progress(request, handle.store, key))
+        if job is None and run:
+            job = start_job(key, f"Analysing the prompt with {request.model}", _analysis_work(request, handle.store, key),
+                            estimate_seconds=estimate(handle.store, stage="analysis", subject=request.model))
+        if job is not None:
+            outcome = take(job)
+            if outcome is None:
+                show_progress(job)
+                return None
+            return _remember(outcome)
         started = time.perf_counter()
         hit = cached(handle.store, key)
         if hit is None:
@@ -102,14 +143,14 @@ def with_messages(action):
 
 
 def sweep_outcomes(request: Request, *, max_shuffle: int, seeds: int, run: bool) -> list[Outcome] | None:
-    """The shuffle sweep for ``request``: from the cache if complete, computed (with progress) if ``run``."""
+    """The shuffle sweep for ``request``: from the cache if complete, computed in the background
+    (with progress, ui.jobs) if ``run`` or if it is running already."""
     handle = store_handle(current_store_path())
+    items = sweep_requests(request, max_shuffle=max_shuffle, seeds=seeds)
 
-    def cached_sweep() -> list[Outcome] | None:
+    def cached_sweep(keys: list[tuple[str, object]]) -> list[Outcome] | None:
         outcomes = []
-        for item in sweep_requests(request, max_shuffle=max_shuffle, seeds=seeds):
-            _, spec = build_spec(item)
-            key = spec_key(spec)
+        for key, spec in keys:
             hit = st.session_state.get("outcomes", {}).get(key)
             hit = hit.analysis if hit else cached(handle.store, key)
             if hit is None:
@@ -117,24 +158,37 @@ def sweep_outcomes(request: Request, *, max_shuffle: int, seeds: int, run: bool)
             outcomes.append(Outcome(key=key, spec=spec, analysis=hit, from_cache=True, seconds=0.0))
         return outcomes
 
-    def compute_sweep() -> list[Outcome]:
-        with st.status(f"Running the shuffle sweep (S = 0..{max_shuffle}, {seeds} seeds)…", expanded=True) as status:
-            bar, step = st.progress(0.0), st.empty()
+    def work(progress: Callable[[float, str], None]) -> list[Outcome]:
+        def loading(message: str) -> None:
+            progress(0.0, message)
 
-            def progress(fraction: float, message: str) -> None:
-                bar.progress(min(max(fraction, 0.0), 1.0))
-                step.write(message)
+        return shuffle_sweep(request, max_shuffle=max_shuffle, seeds=seeds, store=handle.store,
+                             loader=_watched_loader(handle.store, loading), progress=progress)
 
-            outcomes = shuffle_sweep(request, max_shuffle=max_shuffle, seeds=seeds, store=handle.store,
-                                     loader=loaded_model, progress=progress)
-            status.update(label=f"Shuffle sweep done ({len(outcomes)} runs)", state="complete", expanded=False)
+    def lookup() -> list[Outcome] | None:
+        keys = []
+        for item in items:
+            _, spec = build_spec(item)
+            keys.append((spec_key(spec), spec))
+        job_id = "sweep:" + text_hash(" ".join(key for key, _ in keys))
+        job = registry().find(job_id)
+        if job is None and not run:
+            return cached_sweep(keys)
+        if job is None:
+            one = estimate(handle.store, stage="analysis", subject=request.model)
+            job = start_job(job_id, f"Running the shuffle sweep (S = 0..{max_shuffle}, {seeds} seeds)", work,
+                            estimate_seconds=None if one is None else one * len(items))
+        outcomes = take(job)
+        if outcomes is None:
+            show_progress(job)
+            return None
         for outcome in outcomes:
             _remember(outcome)
         return outcomes
 
     if st.session_state.get(UNCONFIRMED):
         return None
-    return with_messages(compute_sweep if run else cached_sweep)
+    return with_messages(lookup)
 
 
 def show_provenance(outcome: Outcome) -> None:

@@ -1,0 +1,60 @@
+"""Background runs (ui.jobs) and measured estimates (ui.estimates)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from cache import open_store
+from ui import estimates
+from ui.jobs import Job, _Registry
+
+
+def _wait(job: Job) -> None:
+    deadline = time.monotonic() + 10
+    while job.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_second_start_attaches_to_the_running_job_instead_of_restarting_it():
+    registry, release, calls = _Registry(), threading.Event(), []
+
+    def work(progress):
+        calls.append(1)
+        progress(0.5, "half way")
+        release.wait(10)
+        return 42
+
+    first = registry.start("k", "label", work)
+    second = registry.start("k", "label", work)
+    assert second is first
+    time.sleep(0.05)
+    assert first.running and first.message == "half way" and first.fraction == 0.5
+    release.set()
+    _wait(first)
+    assert first.result == 42 and calls == [1]
+
+
+def test_a_failing_job_keeps_its_error_for_the_page():
+    registry = _Registry()
+
+    def work(progress):
+        raise ValueError("bad prompt")
+
+    job = registry.start("e", "label", work)
+    _wait(job)
+    assert isinstance(job.error, ValueError) and not job.running
+
+
+def test_estimates_are_medians_of_recorded_durations_and_say_when_there_is_none(tmp_path):
+    store = open_store(tmp_path / "s.duckdb")
+    assert estimates.estimate(store, stage="analysis", subject="m") is None
+    assert "not measured" in estimates.describe(None, what="loading")
+    for seconds in (3.0, 5.0, 100.0):
+        estimates.record(store, stage="analysis", subject="m", seconds=seconds)
+    assert estimates.estimate(store, stage="analysis", subject="m") == pytest.approx(5.0)
+    assert estimates.remaining_text(elapsed=2.0, fraction=0.3, estimate=5.0).startswith("about 3 s left")
+    assert "longer than" in estimates.remaining_text(elapsed=9.0, fraction=0.9, estimate=5.0)
+    assert estimates.remaining_text(elapsed=9.0, fraction=0.9, estimate=None) == ""

@@ -1,0 +1,100 @@
+"""Time estimates from measurements on this machine, never from a constant in the code.
+
+Every finished stage (a model's one-off GGUF conversion, a model load, an analysis, an embedding
+measurement) is timed and kept in the store as a small ``timing`` record under
+``timing:<stage>:<subject>``: the last few durations. An estimate is the median of those; without a
+measurement the page says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from cache import StoreError
+
+KIND = "timing"
+KEEP = 9  # last durations kept per (stage, subject)
+
+
+def _key(stage: str, subject: str) -> str:
+    return f"timing:{stage}:{subject}"
+
+
+def measured(store, *, stage: str, subject: str) -> list[float]:
+    """The durations (seconds) recorded for ``stage`` of ``subject``, oldest first."""
+    if store is None:
+        return []
+    try:
+        found = store.get(_key(stage, subject), arrays=())
+    except StoreError:
+        return []
+    return [float(value) for value in (found.meta.get("seconds", []) if found else [])]
+
+
+def record(store, *, stage: str, subject: str, seconds: float) -> None:
+    """Add one duration to the record (a failing store is not worth a message: estimates are a nicety)."""
+    if store is None:
+        return
+    values = (measured(store, stage=stage, subject=subject) + [round(float(seconds), 3)])[-KEEP:]
+    try:
+        store.put(_key(stage, subject), kind=KIND, spec={"stage": stage, "subject": subject},
+                  meta={"seconds": values}, arrays={}, seconds=float(seconds))
+    except StoreError:
+        pass
+
+
+def estimate(store, *, stage: str, subject: str) -> float | None:
+    """Median of the recorded durations, or None when nothing was measured yet."""
+    values = measured(store, stage=stage, subject=subject)
+    return statistics.median(values) if values else None
+
+
+def describe(seconds: float | None, *, what: str) -> str:
+    """'about 42 s (measured: median of the last runs here)' or a plain 'not measured yet'."""
+    if seconds is None:
+        return f"{what}: not measured on this machine yet"
+    return f"{what}: about {_duration(seconds)} (measured here)"
+
+
+def remaining_text(*, elapsed: float, fraction: float, estimate: float | None) -> str:
+    """'about 12 s left' from a measured estimate of the whole run; '' without one."""
+    if estimate is None:
+        return ""
+    left = estimate - elapsed
+    if left <= 0:
+        return f"taking longer than the {_duration(estimate)} measured before"
+    return f"about {_duration(left)} left (similar runs here took {_duration(estimate)})"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+class Stopwatch:
+    """Times the stages a loader reports ("Converting …", "Loading …") and records them."""
+
+    def __init__(self, store, *, subject: str, report) -> None:
+        self.store, self.subject, self.report = store, subject, report
+        self.stage: str | None = None
+        self.started = 0.0
+
+    def __call__(self, message: str) -> None:
+        self._close()
+        self.stage = "convert" if message.startswith("Converting") else "load"
+        self.started = time.monotonic()
+        if self.stage == "convert":
+            message = ("Converting the model's GGUF file to safetensors (once on this machine) · "
+                       + describe(estimate(self.store, stage="convert", subject=self.subject), what="this conversion"))
+        else:
+            message = f"{message} · " + describe(estimate(self.store, stage="load", subject=self.subject),
+                                                 what="loading")
+        self.report(message)
+
+    def _close(self) -> None:
+        if self.stage is not None:
+            record(self.store, stage=self.stage, subject=self.subject, seconds=time.monotonic() - self.started)
+            self.stage = None
+
+    def finish(self) -> None:
+        self._close()
