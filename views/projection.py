@@ -78,7 +78,8 @@ def layer_view() -> None:
     else:
         values = analysis.kept.astype(float)
     figure = figures.projection_figure(analysis, embedding, layer=layer, colour_by=colour_by, values=values,
-                                       highlight=token, aligned=embeddings is not None)
+                                       highlight=token, aligned=embeddings is not None,
+                                       axis_ranges=None if embeddings is None else figures.aligned_axis_ranges(embeddings))
     show_figure(figure, name=f"umap-layer-{layer}",
                 data=figures.projection_table(analysis, embedding, layer=layer, values=values, colour_by=colour_by))
     if embeddings is not None and token is not None:

@@ -51,13 +51,41 @@ def test_aligned_projections_shapes_and_alignment(warmed, mode):
             np.testing.assert_allclose(realigned, result.embeddings[l + 1], atol=1e-3)
 
 
-def test_procrustes_recovers_a_similarity_transform():
+def test_procrustes_recovers_a_rigid_motion():
     rng = np.random.default_rng(2)
     target = rng.normal(size=(30, 2))
     angle = 0.7
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    source = 2.5 * (target @ rotation) * np.array([1.0, -1.0]) + np.array([4.0, -1.0])  # with a reflection
+    source = (target @ rotation) * np.array([1.0, -1.0]) + np.array([4.0, -1.0])  # with a reflection
     np.testing.assert_allclose(procrustes_align(source, target), target, atol=1e-10)
+
+
+def _spread(embedding):
+    return float(np.sqrt(np.mean(np.sum((embedding - embedding.mean(axis=0)) ** 2, axis=1))))
+
+
+def test_procrustes_keeps_the_source_scale():
+    """No scale: an imperfect fit (here, unrelated clouds) must not shrink the source."""
+    rng = np.random.default_rng(3)
+    source, target = 2.5 * rng.normal(size=(50, 2)), rng.normal(size=(50, 2))
+    aligned = procrustes_align(source, target)
+    assert _spread(aligned) == pytest.approx(_spread(source), rel=1e-12)
+    np.testing.assert_allclose(aligned.mean(axis=0), target.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(aligned[:, None] - aligned[None], axis=2),
+                               np.linalg.norm(source[:, None] - source[None], axis=2), atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["init", "procrustes"])
+def test_aligned_layers_keep_a_comparable_spread(warmed, mode):
+    """Issue 13 item 1: with the least-squares scale the spread shrank at every layer (×0.6 per
+    layer on real prompts). Layers that change a lot make every fit imperfect."""
+    rng = np.random.default_rng(4)
+    layers = [rng.normal(size=(40, 8))]
+    for _ in range(5):
+        layers.append(layers[-1] + 0.8 * rng.normal(size=(40, 8)))
+    embeddings = aligned_projections(layers, mode=mode, n_neighbors=8).embeddings
+    spreads = [_spread(e) for e in embeddings]
+    assert 0.5 <= spreads[-1] / spreads[0] <= 2.0, spreads
 
 
 def test_errors():

@@ -38,6 +38,26 @@ def test_umap_projects_every_token_and_caches_the_projection(tiny_model_dir, iso
     assert any(store.get(key).spec.get("view") == "umap" for key in store.keys(kind="derived"))
 
 
+def test_aligned_umap_draws_layers_and_token_path_on_fixed_axes(tiny_model_dir, isolated_store):
+    """Issue 13 item 1: aligned layers share one frame; the token path's axes hold every layer."""
+    analysis = _cached(tiny_model_dir, isolated_store)
+    app = page("projection", model_dir=tiny_model_dir, timeout=180).run()
+    app.toggle(key="umap_aligned").set_value(True).run()
+    app.selectbox(key="umap_token").set_value(0).run()
+    assert not app.exception and not app.error
+    scatter = next(f for f in figures(app) if "UMAP of the token cloud" in f["layout"]["title"]["text"])
+    path = next(f for f in figures(app) if "through the layers" in f["layout"]["title"]["text"])
+    assert values(path["data"][1]["x"]).size == analysis.layers.size
+    for figure in (scatter, path):
+        x_range, y_range = figure["layout"]["xaxis"]["range"], figure["layout"]["yaxis"]["range"]
+        assert figure["layout"]["xaxis"]["autorange"] is False
+        for points in (values(scatter["data"][0]["x"]), values(path["data"][1]["x"])):
+            assert x_range[0] <= points.min() and points.max() <= x_range[1]
+        for points in (values(scatter["data"][0]["y"]), values(path["data"][1]["y"])):
+            assert y_range[0] <= points.min() and points.max() <= y_range[1]
+    assert scatter["layout"]["xaxis"]["range"] == path["layout"]["xaxis"]["range"]
+
+
 def test_compare_two_prompts_draws_both_runs(tiny_model_dir, isolated_store):
     first = _cached(tiny_model_dir, isolated_store)
     other_prompt = "The quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun. " * 2

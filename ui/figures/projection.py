@@ -20,9 +20,19 @@ def contexts(tokens: list[str], *, width: int = 4) -> list[str]:
             for i in range(len(flat))]
 
 
+def aligned_axis_ranges(embeddings: np.ndarray, *, margin: float = 0.05) -> list[list[float]]:
+    """One fixed [low, high] range per axis holding every token at every layer of aligned
+    embeddings (L, M, c), with a small margin: the frame stays put while the layer changes."""
+    low, high = embeddings.min(axis=(0, 1)).astype(float), embeddings.max(axis=(0, 1)).astype(float)
+    pad = margin * np.maximum(high - low, 1e-9)
+    return [[float(a), float(b)] for a, b in zip(low - pad, high + pad)]
+
+
 def projection_figure(analysis: Analysis, embedding: np.ndarray, *, layer: int, colour_by: str,
-                      values: np.ndarray, highlight: int | None = None, aligned: bool = False) -> go.Figure:
-    """Scatter of the UMAP embedding (M, 2 or 3); ``values`` colour the points (cluster labels are ints)."""
+                      values: np.ndarray, highlight: int | None = None, aligned: bool = False,
+                      axis_ranges: list[list[float]] | None = None) -> go.Figure:
+    """Scatter of the UMAP embedding (M, 2 or 3); ``values`` colour the points (cluster labels are ints).
+    ``axis_ranges``: fixed axis ranges (aligned layers share one frame, see :func:`aligned_axis_ranges`)."""
     three_d = embedding.shape[1] == 3
     hover = contexts(list(analysis.kept_tokens))
     scatter = go.Scatter3d if three_d else go.Scatter
@@ -49,7 +59,18 @@ def projection_figure(analysis: Analysis, embedding: np.ndarray, *, layer: int, 
     figure.update_layout(title=title(f"UMAP of the token cloud at layer {layer}", model=analysis.model_name,
                                      prompt=analysis.prompt, n_tokens=analysis.n_tokens,
                                      settings=f"{mode}; colour: {colour_by}"))
+    if axis_ranges is not None:
+        _fix_axes(figure, axis_ranges, three_d=three_d)
     return style(figure, x="UMAP 1", y="UMAP 2", height=620, legend_below=False)
+
+
+def _fix_axes(figure: go.Figure, ranges: list[list[float]], *, three_d: bool) -> None:
+    if three_d:
+        figure.update_layout(scene=dict(**{f"{axis}axis": dict(range=r, autorange=False)
+                                           for axis, r in zip("xyz", ranges)}, aspectmode="cube"))
+    else:
+        figure.update_xaxes(range=ranges[0], autorange=False)
+        figure.update_yaxes(range=ranges[1], autorange=False)
 
 
 def projection_table(analysis: Analysis, embedding: np.ndarray, *, layer: int, values: np.ndarray, colour_by: str) -> pd.DataFrame:
@@ -61,7 +82,8 @@ def projection_table(analysis: Analysis, embedding: np.ndarray, *, layer: int, v
 
 
 def trajectory_figure(analysis: Analysis, embeddings: np.ndarray, *, token: int) -> go.Figure:
-    """Where one token sits in the aligned 2-D UMAP at each layer, early layers light, late dark."""
+    """Where one token sits in the aligned 2-D UMAP at each layer, early layers light, late dark, on
+    fixed axes that hold every token at every layer (so paths of different tokens compare)."""
     path = embeddings[:, token, :2]
     palette = colours(DEPTH_SCALE, path.shape[0])
     figure = go.Figure(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color="#bbb"),
@@ -72,6 +94,7 @@ def trajectory_figure(analysis: Analysis, embeddings: np.ndarray, *, token: int)
     figure.add_trace(colour_bar_trace(scale=DEPTH_SCALE, low=1, high=int(analysis.layers[-1]), label="layer"))
     figure.update_layout(title=title(f"Path of token #{int(analysis.kept[token])} {analysis.kept_tokens[token]!r} "
                                      "through the layers", model=analysis.model_name, settings="aligned UMAP"))
+    _fix_axes(figure, aligned_axis_ranges(embeddings[..., :2]), three_d=False)
     return style(figure, x="UMAP 1", y="UMAP 2", height=480, legend_below=False)
 
 
