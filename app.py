@@ -17,5 +17,6 @@ st.navigation(
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("views/embeddings.py", title="Embeddings", icon=":material/grid_on:"),
         st.Page("views/corpus.py", title="Corpus", icon=":material/library_books:"),
+        st.Page("views/training.py", title="Training", icon=":material/trending_down:"),
     ]
 ).run()

@@ -15,6 +15,8 @@ examples:
   python -m cli run --model ./my-model --prompts texts.jsonl --device cuda --dtype bfloat16
   python -m cli list
   python -m cli export --format parquet --out results/ --corpus python-stdlib
+  python -m cli checkpoints runs/my-model/ --prompt "The quick brown fox..."
+  python -m cli lora-sweep --model SmolLM2-135M-Instruct --steps 30
 
 While the dashboard has the store open, runs write to files in <store>.shards/; the dashboard
 merges them when it starts and on "Refresh from CLI runs" (or run `python -m cli merge`).
@@ -121,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--corpus", metavar="NAME", help="only this corpus (default: every prompt analysis)")
 
     commands.add_parser("merge", parents=[store], help="merge finished CLI result files into the store now")
+
+    from cli.training_commands import add_training_commands
+
+    add_training_commands(commands, store=store, int_at_least=_int_at_least, positive_float=_positive_float)
     return parser
 
 
@@ -136,6 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cli.run import run_command
 
             return run_command(args, argv)
+        if args.command in ("lora-sweep", "checkpoints"):
+            from cli.training_commands import checkpoints_command, lora_sweep_command
+
+            command = lora_sweep_command if args.command == "lora-sweep" else checkpoints_command
+            return command(args, argv)
         from cli.store_commands import export_command, list_command, merge_command
 
         return {"list": list_command, "export": export_command, "merge": merge_command}[args.command](args)

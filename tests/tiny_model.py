@@ -24,7 +24,8 @@ SAMPLE_PASSAGES = [
 ]
 
 
-def build_tiny_model(folder: Path, *, n_layers: int = 4, hidden_size: int = 32, context: int = 128, seed: int = 0) -> Path:
+def build_tiny_model(folder: Path, *, n_layers: int = 4, hidden_size: int = 32, context: int = 128, seed: int = 0,
+                     tie_word_embeddings: bool = False) -> Path:
     """Write a tiny Llama model (config, safetensors weights, fast tokenizer) into ``folder``."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
@@ -40,7 +41,7 @@ def build_tiny_model(folder: Path, *, n_layers: int = 4, hidden_size: int = 32, 
     config = LlamaConfig(
         vocab_size=fast.vocab_size, hidden_size=hidden_size, intermediate_size=2 * hidden_size,
         num_hidden_layers=n_layers, num_attention_heads=4, num_key_value_heads=2,
-        max_position_embeddings=context, bos_token_id=1, eos_token_id=2, tie_word_embeddings=False,
+        max_position_embeddings=context, bos_token_id=1, eos_token_id=2, tie_word_embeddings=tie_word_embeddings,
     )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
