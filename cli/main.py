@@ -13,6 +13,7 @@ EPILOG = """\
 examples:
   python -m cli run --prompts python-stdlib --limit 8 --shuffle 0,5 --seeds 3
   python -m cli run --model ./my-model --prompts texts.jsonl --device cuda --dtype bfloat16
+  python -m cli run --prompts sotu --shuffle 0,5 --executor ray --ray-address auto --gpus-per-task 1
   python -m cli list
   python -m cli export --format parquet --out results/ --corpus python-stdlib
   python -m cli checkpoints runs/my-model/ --prompt "The quick brown fox..."
@@ -70,6 +71,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m cli", description="Fill the token-geometry result store in bulk.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -111,6 +122,21 @@ def build_parser() -> argparse.ArgumentParser:
                           "page lists; ~1.2 MiB and ~0.1 s more per 512-token prompt; the app adds them when it opens "
                           "a prompt without them)")
     run.add_argument("--trust-remote-code", action="store_true", help="allow the model's own code (off by default)")
+    ray = run.add_argument_group("running on a Ray cluster (needs `pip install -r requirements-ray.txt`; docs/scaling.md)")
+    ray.add_argument("--executor", choices=("local", "ray"), default="local",
+                     help="local: every prompt in this process (default); ray: one Ray task per group of prompts")
+    ray.add_argument("--ray-address", default=None, metavar="auto|ray://HOST:PORT",
+                     help="the cluster to use: auto (the one `ray start` made this machine part of) or a Ray client "
+                          "address (default: a local Ray instance with every core, for this run only)")
+    ray.add_argument("--units-per-task", type=_int_at_least(1), default=16, metavar="N",
+                     help="prompts per Ray task (default 16; a task should take minutes on a real cluster)")
+    ray.add_argument("--gpus-per-task", type=_non_negative_float, default=0.0, metavar="G",
+                     help="GPUs a task asks for (default 0: CPU tasks; 0.25 puts four tasks on one GPU)")
+    ray.add_argument("--cpus-per-task", type=_positive_float, default=1.0, metavar="C",
+                     help="CPU cores a task asks for (default 1; also its torch threads unless --threads)")
+    ray.add_argument("--ray-shards", choices=("return", "shared"), default="return",
+                     help="return: tasks send their result files back to this machine (any cluster; default); "
+                          "shared: --store is on a file system every node sees at the same path, tasks write there")
     run.add_argument("--shard-minutes", type=_positive_float, default=5.0, metavar="M",
                      help="start a new result file every M minutes so the dashboard can merge progress (default 5)")
 

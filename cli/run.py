@@ -65,11 +65,26 @@ def _shuffle_text(units) -> str:
     return ",".join(str(s) for s in sorted({u.shuffle_index for u in units}))
 
 
+def make_executor(args, store_path: Path, notify):
+    """The executor a run asked for: SequentialExecutor, or a RayExecutor (Ray imported only then)."""
+    from pipeline.corpus import SequentialExecutor
+
+    if args.executor == "local":
+        return SequentialExecutor(batch_size=args.batch_size)
+    from pipeline.ray_executor import RayExecutor
+
+    threads = args.threads or max(1, int(args.cpus_per_task))
+    return RayExecutor(store_path=store_path, address=args.ray_address, units_per_task=args.units_per_task,
+                       gpus_per_task=args.gpus_per_task, cpus_per_task=args.cpus_per_task, device=args.device,
+                       threads=threads, batch_size=args.batch_size, shards=args.ray_shards, notify=notify)
+
+
 def run_command(args, argv) -> int:
     from cache import StoreError, default_store_path
     from cache.shards import ShardWriter, shard_dir
     from lm import DEFAULT_MODEL, LMError
-    from pipeline.corpus import CorpusConfig, CorpusError, SequentialExecutor, plan_corpus, run_corpus
+    from pipeline.corpus import CorpusConfig, CorpusError, plan_corpus, run_corpus
+    from pipeline.ray_executor import RayTaskFailed, RayUnavailable  # (Ray itself is imported by a Ray run only)
 
     bar = ProgressBar()
     store_path = Path(args.store).expanduser() if args.store else default_store_path()
@@ -107,15 +122,20 @@ def run_command(args, argv) -> int:
         bar(report)
 
     loader = make_loader(args.device, args.threads)
+    executor = make_executor(args, store_path, bar.message)
     summary, interrupted = None, False
     try:
         with StopOnInterrupt(bar.message) as stop:
             summary = run_corpus(units, config, sink=writer, loader=loader, progress=progress, should_stop=stop,
-                                 executor=SequentialExecutor(batch_size=args.batch_size))
+                                 executor=executor)
     except KeyboardInterrupt:
         interrupted = True
     except LMError as error:  # the model cannot be found or loaded, or the device is missing
         raise UsageError(str(error)) from None
+    except RayUnavailable as error:  # Ray not installed, or no cluster at that address
+        raise UsageError(str(error)) from None
+    except RayTaskFailed as error:
+        raise RuntimeProblem(f"{error} Finished results are kept; rerun to resume.") from None
     except StoreError as error:
         raise RuntimeProblem(f"{error} Finished results are kept; rerun to resume.") from None
     finally:
