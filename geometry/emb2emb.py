@@ -85,17 +85,59 @@ def pooled_r2(y: np.ndarray, prediction: np.ndarray) -> float:
     return 1.0 - float(np.sum((y - prediction) ** 2)) / total
 
 
+@dataclass(frozen=True)
+class CentredSVD:
+    """x̄ and the thin SVD U S Vᵀ of X − x̄, computed once and reused for many targets Y."""
+
+    mean: np.ndarray
+    u: np.ndarray
+    s: np.ndarray
+    vt: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> "CentredSVD":
+        mean = x.mean(axis=0)
+        u, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+        return cls(mean=mean, u=u, s=s, vt=vt)
+
+    def solve(self, y: np.ndarray, *, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(W, b) minimising ‖Y − XW − b‖² + ridge·‖W‖² for the X this SVD came from."""
+        s = self.s
+        if ridge > 0:
+            factor = s / (s**2 + ridge)
+        else:
+            cutoff = max(self.u.shape[0], self.vt.shape[1]) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
+            factor = np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
+        y_mean = y.mean(axis=0)
+        weights = (self.vt.T * factor) @ (self.u.T @ (y - y_mean))
+        return weights, y_mean - self.mean @ weights
+
+
 def fit_linear_map(x: np.ndarray, y: np.ndarray, *, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(W, b) minimising ‖Y − XW − b‖² + ridge·‖W‖² (see module docstring)."""
-    x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
-    u, s, vt = np.linalg.svd(x - x_mean, full_matrices=False)
-    if ridge > 0:
-        factor = s / (s**2 + ridge)
-    else:
-        cutoff = max(x.shape) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
-        factor = np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
-    weights = (vt.T * factor) @ (u.T @ (y - y_mean))
-    return weights, y_mean - x_mean @ weights
+    return CentredSVD.of(x).solve(y, ridge=ridge)
+
+
+def split_indices(n: int, *, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) row indices, each sorted: ``default_rng(seed).permutation(n)`` orders the rows
+    and the first round(test_fraction·n) are held out.
+
+    Raises
+    ------
+    GeometryError      test_fraction outside [0, 1).
+    TooFewPointsError  fewer than 2 training or (when test_fraction > 0) 2 test rows.
+    """
+    if not 0.0 <= test_fraction < 1.0:
+        raise GeometryError(f"test_fraction must be in [0, 1); got {test_fraction!r}.")
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = int(round(test_fraction * n))
+    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+    if train.size < 2 or (test_fraction > 0 and test.size < 2):
+        raise TooFewPointsError(
+            f"an Emb2Emb map needs at least 2 training and 2 held-out tokens; got {train.size} and {test.size} "
+            f"from {n} tokens with test_fraction={test_fraction}."
+        )
+    return train, test
 
 
 def fit_emb2emb(
@@ -124,17 +166,7 @@ def fit_emb2emb(
         )
     if not (np.isfinite(ridge) and ridge >= 0):
         raise GeometryError(f"ridge must be a finite number ≥ 0; got {ridge!r}.")
-    if not 0.0 <= test_fraction < 1.0:
-        raise GeometryError(f"test_fraction must be in [0, 1); got {test_fraction!r}.")
-    n = a.shape[0]
-    order = np.random.default_rng(seed).permutation(n)
-    n_test = int(round(test_fraction * n))
-    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
-    if train.size < 2 or (test_fraction > 0 and test.size < 2):
-        raise TooFewPointsError(
-            f"an Emb2Emb map needs at least 2 training and 2 held-out tokens; got {train.size} and {test.size} "
-            f"from {n} tokens with test_fraction={test_fraction}."
-        )
+    train, test = split_indices(a.shape[0], test_fraction=test_fraction, seed=seed)
     weights, bias = fit_linear_map(a[train], b[train], ridge=float(ridge))
     r2_train = pooled_r2(b[train], a[train] @ weights + bias)
     r2_test = pooled_r2(b[test], a[test] @ weights + bias) if test.size else float("nan")

@@ -1,0 +1,106 @@
+"""Emb2Emb between hidden states: which layer of model A maps best onto which layer of model B
+(Lee et al. 2025, arXiv 2503.21073, §Emb2Emb on the residual stream).
+
+Input: the hidden states of the same aligned tokens (n rows) at every layer of A, shape
+(L_a + 1, n, d_a), and of B, (L_b + 1, n, d_b). For every pair (i, j) the affine map
+y ≈ x W + b from A's layer i to B's layer j is fitted by ridge regression on a seeded training
+split exactly as :func:`geometry.emb2emb.fit_emb2emb` does, and scored by the pooled held-out R²
+(:func:`geometry.emb2emb.pooled_r2`).
+
+Ridge on a common scale. Hidden states of different layers and models differ in norm by orders of
+magnitude, so the penalty is given relative to the training cloud's total variance:
+
+    λ = α · ‖X_train − x̄_train‖²_F / d_a        (α = ``relative_ridge``; λ = α × mean eigenvalue × n)
+
+which makes the fit invariant to rescaling X (W scales by the inverse, predictions are unchanged).
+The SVD of each of A's layers is computed once and reused for all of B's layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from geometry.emb2emb import CentredSVD, Emb2EmbMap, fit_emb2emb, pooled_r2, split_indices
+from geometry.errors import GeometryError
+
+LAYER_MAP_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LayerGrid:
+    """Held-out R² of the Emb2Emb map for every pair of layers.
+
+    r2_test:        (L_a + 1, L_b + 1); r2_test[i, j] maps A's hidden_states[i] to B's hidden_states[j].
+    r2_train:       the same on the training tokens.
+    n_tokens:       aligned tokens; n_train of them fit the maps, the rest are held out.
+    relative_ridge: α (see the module docstring); test_fraction, seed: the split.
+    """
+
+    r2_test: np.ndarray
+    r2_train: np.ndarray
+    n_tokens: int
+    n_train: int
+    relative_ridge: float
+    test_fraction: float
+    seed: int
+
+    def best_target(self, layer_a: int) -> int:
+        """B's layer whose held-out R² from A's ``layer_a`` is highest."""
+        return int(np.nanargmax(self.r2_test[layer_a]))
+
+
+def absolute_ridge(x_train: np.ndarray, *, relative_ridge: float) -> float:
+    """λ = α · ‖X_train − x̄‖²_F / d (the module docstring's scale-free ridge)."""
+    if not (np.isfinite(relative_ridge) and relative_ridge >= 0):
+        raise GeometryError(f"relative_ridge must be a finite number ≥ 0; got {relative_ridge!r}.")
+    centred = x_train - x_train.mean(axis=0)
+    return float(relative_ridge * np.sum(centred**2) / x_train.shape[1])
+
+
+def _stack(states, name: str) -> np.ndarray:
+    array = np.asarray(states, dtype=np.float64)
+    if array.ndim != 3 or array.shape[1] < 4 or array.shape[2] < 1:
+        raise GeometryError(f"{name} must have shape (layers, tokens ≥ 4, features); got {array.shape}.")
+    if not np.isfinite(array).all():
+        raise GeometryError(f"{name} holds NaN or infinite values; use float32 or wider for the model.")
+    return array
+
+
+def layer_r2_grid(states_a, states_b, *, relative_ridge: float = 0.1, test_fraction: float = 0.25,
+                  seed: int = 0) -> LayerGrid:
+    """Held-out R² of the ridge map from every layer of A to every layer of B (same tokens).
+
+    Raises
+    ------
+    GeometryError      shapes that do not match, non-finite values, a bad ridge or test fraction.
+    TooFewPointsError  too few tokens for the split.
+    """
+    a, b = _stack(states_a, "states_a"), _stack(states_b, "states_b")
+    if a.shape[1] != b.shape[1]:
+        raise GeometryError(f"states_a and states_b must hold the same tokens; got {a.shape[1]} and {b.shape[1]}.")
+    train, test = split_indices(a.shape[1], test_fraction=test_fraction, seed=seed)
+    r2_test = np.full((a.shape[0], b.shape[0]), np.nan)
+    r2_train = np.full_like(r2_test, np.nan)
+    for i, x in enumerate(a):
+        svd = CentredSVD.of(x[train])
+        ridge = absolute_ridge(x[train], relative_ridge=relative_ridge)
+        for j, y in enumerate(b):
+            weights, bias = svd.solve(y[train], ridge=ridge)
+            r2_train[i, j] = pooled_r2(y[train], x[train] @ weights + bias)
+            if test.size:
+                r2_test[i, j] = pooled_r2(y[test], x[test] @ weights + bias)
+    return LayerGrid(r2_test=r2_test, r2_train=r2_train, n_tokens=int(a.shape[1]), n_train=int(train.size),
+                     relative_ridge=float(relative_ridge), test_fraction=float(test_fraction), seed=int(seed))
+
+
+def fit_layer_map(points_a, points_b, *, relative_ridge: float = 0.1, test_fraction: float = 0.25,
+                  seed: int = 0) -> Emb2EmbMap:
+    """The map of one cell of :func:`layer_r2_grid` (same split, same λ), as an :class:`Emb2EmbMap`."""
+    x = np.asarray(points_a, dtype=np.float64)
+    if x.ndim != 2:
+        raise GeometryError(f"points_a must be a 2-D array (tokens, features); got shape {x.shape}.")
+    train, _ = split_indices(x.shape[0], test_fraction=test_fraction, seed=seed)
+    ridge = absolute_ridge(x[train], relative_ridge=relative_ridge)
+    return fit_emb2emb(x, points_b, ridge=ridge, test_fraction=test_fraction, seed=seed)
