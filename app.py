@@ -15,6 +15,7 @@ st.navigation(
         st.Page("views/neighbours.py", title="Neighbours", icon=":material/hub:"),
         st.Page("views/projection.py", title="UMAP", icon=":material/bubble_chart:", url_path="umap"),
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("views/steering.py", title="Steering", icon=":material/alt_route:"),
         st.Page("views/embeddings.py", title="Embeddings", icon=":material/grid_on:"),
         st.Page("views/corpus.py", title="Corpus", icon=":material/library_books:"),
         st.Page("views/training.py", title="Training", icon=":material/trending_down:"),
