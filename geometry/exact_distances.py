@@ -1,0 +1,142 @@
+"""The exact squared distance of a pair of points, and the k nearest among a row's candidates.
+
+Every neighbour search of the project ends here, so every search (numpy, torch on a GPU, any
+block size) returns the same float64 numbers and the same order:
+
+    ŝ(i, j) = Σ_t (x_it − x_jt)²,  in float64, summed in 32 interleaved lanes
+              (lane l takes t ≡ l mod 32 over the first 32·⌊d/32⌋ features, in order), the
+              32 lanes combined pairwise, ((a₀ + a₁) + (a₂ + a₃)) + …, then the remaining d mod 32
+              features added in order;
+    distance  = √ŝ;   neighbours of i = the k candidates j ≠ i with the smallest (ŝ(i, j), j):
+              ties in ŝ go to the smaller row index.
+
+Explicit differences, unlike ‖x‖² + ‖y‖² − 2x·y, lose nothing to cancellation: for float32 inputs
+(hidden states) each difference is exact in float64 and ŝ is within (d/32 + 6)·2⁻⁵³ of the true
+squared distance, relatively. The summation order is fixed in the source (independent lanes, no
+reassociation allowed: the compiler vectorises the lanes but may not reorder a sum), so the numbers
+do not depend on the CPU's vector width, on how many rows a call holds or on which search
+produced the candidates.
+
+Compiled with numba (a dependency of umap-learn), cached on disk after the first compilation.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+@numba.njit(nogil=True, cache=True)
+def _pair(xi, xj, lanes):  # pragma: no cover - compiled
+    d = xi.size
+    full = d - d % 32
+    lanes[:] = 0.0
+    for start in range(0, full, 32):
+        for lane in range(32):  # 32 independent sums: vectorised without reordering any of them
+            e = np.float64(xi[start + lane]) - np.float64(xj[start + lane])
+            lanes[lane] += e * e
+    width = 32
+    while width > 1:  # pairwise: ((a0 + a1) + (a2 + a3)) + …
+        width //= 2
+        for lane in range(width):
+            lanes[lane] = lanes[2 * lane] + lanes[2 * lane + 1]
+    total = lanes[0]
+    for t in range(full, d):
+        e = np.float64(xi[t]) - np.float64(xj[t])
+        total += e * e
+    return total
+
+
+@numba.njit(nogil=True, cache=True)
+def _k_nearest(x, row, columns, count, k, lanes, squared, order, distances, indices):  # pragma: no cover - compiled
+    # Insertion sort by (ŝ, column): columns arrive ascending and only a strictly smaller ŝ moves an
+    # entry forward, so ties keep index order. A row has k + a few candidates, so this is short.
+    xi = x[row]
+    for t in range(count):
+        value = _pair(xi, x[columns[t]], lanes)
+        place = t
+        while place > 0 and squared[place - 1] > value:
+            squared[place] = squared[place - 1]
+            order[place] = order[place - 1]
+            place -= 1
+        squared[place] = value
+        order[place] = columns[t]
+    for t in range(k):
+        distances[t] = np.sqrt(squared[t])
+        indices[t] = order[t]
+
+
+@numba.njit(nogil=True, cache=True)
+def _nearest_among(x, first_row, indptr, columns, k, distances, indices):  # pragma: no cover - compiled
+    lanes = np.empty(32)
+    longest = max(1, np.max(np.diff(indptr)))
+    squared, order = np.empty(longest), np.empty(longest, dtype=np.int64)
+    for r in range(indptr.size - 1):
+        start, stop = indptr[r], indptr[r + 1]
+        _k_nearest(x, first_row + r, columns[start:stop], stop - start, k, lanes, squared, order, distances[r],
+                   indices[r])
+
+
+@numba.njit(nogil=True, cache=True)
+def _nearest_below(x, first_row, bounds, threshold, k, distances, indices):  # pragma: no cover - compiled
+    lanes = np.empty(32)
+    n = bounds.shape[1]
+    columns = np.empty(n, dtype=np.int64)
+    squared, order = np.empty(n), np.empty(n, dtype=np.int64)
+    counts = np.empty(bounds.shape[0], dtype=np.int64)
+    for r in range(bounds.shape[0]):
+        count = 0
+        for j in range(n):
+            if bounds[r, j] <= threshold[r]:
+                columns[count] = j
+                count += 1
+        counts[r] = count
+        if count >= k:
+            _k_nearest(x, first_row + r, columns, count, k, lanes, squared, order, distances[r], indices[r])
+    return counts
+
+
+def nearest_among_candidates(storage: np.ndarray, *, first_row: int, indptr: np.ndarray, columns: np.ndarray,
+                             k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest of each row's candidates by (ŝ, index), with exact float64 distances.
+
+    ``storage``: the cloud as :func:`exact_storage` returns it (prepared once per cloud).
+    Row ``first_row + r`` has the candidates ``columns[indptr[r]:indptr[r + 1]]`` (CSR), which must
+    ascend, exclude the row itself and number at least ``k``. Returns (R, k) distances √ŝ and
+    (R, k) int64 indices, ascending by (ŝ, index).
+    """
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    columns = np.ascontiguousarray(columns, dtype=np.int64)
+    if np.any(np.diff(indptr) < k):
+        raise ValueError(f"every row needs at least k={k} candidates.")
+    n_rows = indptr.size - 1
+    distances = np.empty((n_rows, k), dtype=np.float64)
+    indices = np.empty((n_rows, k), dtype=np.int64)
+    _nearest_among(storage, int(first_row), indptr, columns, int(k), distances, indices)
+    return distances, indices
+
+
+def nearest_below(storage: np.ndarray, *, first_row: int, bounds: np.ndarray, threshold: np.ndarray,
+                  k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`nearest_among_candidates`, the candidates of row ``first_row + r`` being the columns
+    j with ``bounds[r, j] <= threshold[r]`` (float32 (R, n) and (R,); the row itself must be
+    excluded by its bound, e.g. +inf). Returns the distances, the indices and the candidate count
+    of each row (which must be ≥ k: the caller guarantees it)."""
+    n_rows = bounds.shape[0]
+    distances = np.empty((n_rows, k), dtype=np.float64)
+    indices = np.empty((n_rows, k), dtype=np.int64)
+    counts = _nearest_below(storage, int(first_row), bounds, threshold, int(k), distances, indices)
+    if counts.min() < k:
+        raise AssertionError(f"a row has {counts.min()} candidates, fewer than k={k}: the bound is broken.")
+    return distances, indices, counts
+
+
+def exact_storage(points: np.ndarray) -> np.ndarray:
+    """The cloud as the kernels read it: the values as float32 when that is exact (half the memory traffic, same float64 arithmetic),
+    float64 otherwise; C-contiguous either way."""
+    x = np.ascontiguousarray(points)
+    if x.dtype == np.float32:
+        return x
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    with np.errstate(over="ignore"):  # too large for float32: inf, not equal, so float64 is kept
+        narrow = x.astype(np.float32)
+    return narrow if np.array_equal(narrow, x) else x
