@@ -3,7 +3,9 @@ followed with depth (McInnes, Healy & Melville 2018, arXiv 1802.03426; used for 
 views of Viswanathan et al. 2025, arXiv 2501.10573, and Lee et al. 2025, arXiv 2503.21073).
 
 UMAP is seeded (``random_state``), which also makes it single-threaded and reproducible: the
-same cloud and settings give the same embedding. ``umap`` is imported inside the functions only:
+same cloud and settings give the same embedding. UMAP is given the cloud's exact nearest
+neighbours from :func:`geometry.neighbors.nearest_neighbors` (``precomputed_knn``) instead of
+searching them itself (:func:`umap_neighbors`). ``umap`` is imported inside the functions only:
 its first import and first fit compile numba code (~10–20 s), which :func:`warm_up_umap` can pay
 off the critical path (e.g. in a background thread at app start).
 
@@ -36,9 +38,10 @@ import numpy as np
 from scipy.linalg import orthogonal_procrustes
 
 from geometry.errors import GeometryError, TooFewPointsError
+from geometry.neighbors import nearest_neighbors
 from geometry.validation import check_points, check_positive_int
 
-PROJECTION_VERSION = 2  # 2: alignment without scale
+PROJECTION_VERSION = 3  # 2: alignment without scale; 3: UMAP fed our exact neighbours
 AlignMode = Literal["init", "procrustes", "independent"]
 
 
@@ -72,15 +75,32 @@ class AlignedProjections:
     random_state: int
 
 
-def _umap_model(n_points: int, *, n_components: int, n_neighbors: int, min_dist: float, random_state: int, init):
+def umap_neighbors(x: np.ndarray, *, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+    """UMAP's k-nearest-neighbour input from our exact search: (n, n_neighbors) indices and float32
+    distances, each point first (distance 0), then its ``n_neighbors − 1`` nearest others.
+
+    Below 4096 points umap-learn would otherwise compute the full distance matrix through
+    scikit-learn with its numba metric as a Python callable, one call per pair (~1 M calls for 1024
+    tokens): most of a fit's time. The neighbours are the same exact ones (ties to the smaller index).
+    """
+    neighbors = nearest_neighbors(x, k=n_neighbors - 1)
+    n = x.shape[0]
+    indices = np.hstack([np.arange(n, dtype=np.int64)[:, None], neighbors.indices])
+    distances = np.hstack([np.zeros((n, 1)), neighbors.distances]).astype(np.float32)
+    return indices, distances
+
+
+def _umap_model(x: np.ndarray, *, n_components: int, n_neighbors: int, min_dist: float, random_state: int, init):
     import umap  # lazy: the first import compiles numba code
 
+    used = min(n_neighbors, x.shape[0] - 1)
     return umap.UMAP(
         n_components=n_components,
-        n_neighbors=min(n_neighbors, n_points - 1),
+        n_neighbors=used,
         min_dist=min_dist,
         random_state=random_state,
         init=init,
+        precomputed_knn=umap_neighbors(x, n_neighbors=used),
     )
 
 
@@ -88,6 +108,8 @@ def _fit(x: np.ndarray, model) -> np.ndarray:
     with warnings.catch_warnings():
         # A seed makes UMAP single-threaded and it says so on every fit; that is intended here.
         warnings.filterwarnings("ignore", message="n_jobs value .* overridden")
+        # Neighbours are passed without a search index: only ``transform`` (never used here) needs one.
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
         return np.asarray(model.fit_transform(x), dtype=np.float32)
 
 
@@ -119,7 +141,7 @@ def umap_projection(
     if isinstance(init, np.ndarray) and init.shape != (x.shape[0], n_components):
         raise GeometryError(f"init must have shape ({x.shape[0]}, {n_components}); got {init.shape}.")
     model = _umap_model(
-        x.shape[0], n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist,
+        x, n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist,
         random_state=random_state, init=init,
     )
     return Projection(
@@ -166,7 +188,7 @@ def aligned_projections(
     for x in clouds:
         init = previous if (mode == "init" and previous is not None) else "spectral"
         model = _umap_model(
-            n, n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist,
+            x, n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist,
             random_state=random_state, init=init,
         )
         embedding = _fit(x, model)
@@ -190,5 +212,5 @@ def warm_up_umap(*, random_state: int = 0) -> float:
     """
     start = time.perf_counter()
     x = np.random.default_rng(random_state).normal(size=(32, 8))
-    _fit(x, _umap_model(32, n_components=2, n_neighbors=5, min_dist=0.1, random_state=random_state, init="spectral"))
+    _fit(x, _umap_model(x, n_components=2, n_neighbors=5, min_dist=0.1, random_state=random_state, init="spectral"))
     return time.perf_counter() - start

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from geometry.errors import GeometryError, NonFiniteError, TooFewPointsError
-from geometry.projection import aligned_projections, procrustes_align, umap_projection, warm_up_umap
+from geometry.neighbors import nearest_neighbors
+from geometry.projection import aligned_projections, procrustes_align, umap_neighbors, umap_projection, warm_up_umap
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +107,27 @@ def test_errors():
         aligned_projections([])
     with pytest.raises(GeometryError):
         procrustes_align(np.zeros((3, 2)), np.zeros((4, 2)))
+
+
+def test_umap_neighbours_are_ours_with_each_point_first():
+    x = _layers()[0]
+    indices, distances = umap_neighbors(x, n_neighbors=6)
+    ours = nearest_neighbors(x, k=5)
+    np.testing.assert_array_equal(indices[:, 0], np.arange(40))
+    np.testing.assert_array_equal(distances[:, 0], 0.0)
+    np.testing.assert_array_equal(indices[:, 1:], ours.indices)
+    np.testing.assert_array_equal(distances[:, 1:], ours.distances.astype(np.float32))
+
+
+def test_umap_does_not_search_neighbours_itself(warmed, monkeypatch):
+    """Below 4096 points umap-learn computes every pairwise distance through scikit-learn unless
+    it is given the neighbours; with ours it must not."""
+    import umap.umap_
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("UMAP computed its own distance matrix")
+
+    monkeypatch.setattr(umap.umap_, "pairwise_distances", refuse)
+    monkeypatch.setattr(umap.umap_, "nearest_neighbors", refuse)
+    result = umap_projection(_layers()[0], n_neighbors=8)
+    assert result.embedding.shape == (40, 2) and np.all(np.isfinite(result.embedding))
