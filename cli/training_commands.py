@@ -49,6 +49,8 @@ def add_training_commands(commands, *, store, int_at_least, positive_float) -> N
     lora.add_argument("--heldout-blocks", type=int_at_least(1), default=32, metavar="N",
                       help="held-out blocks for the perplexity (default 32)")
     lora.add_argument("--learning-rate", type=positive_float, default=2e-3, metavar="LR", help="default 0.002")
+    lora.add_argument("--lora-alpha", type=positive_float, default=1.0, metavar="A",
+                      help="LoRA alpha; the update is scaled by alpha/√rank (rank-stabilised, default 1)")
     lora.add_argument("--seed", type=int_at_least(0), default=0, metavar="N", help="default 0")
     lora.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="default auto")
     lora.add_argument("--threads", type=int_at_least(1), default=None, metavar="N", help="CPU threads for torch")
@@ -137,7 +139,7 @@ def lora_sweep_command(args, argv) -> int:
     store_path = Path(args.store).expanduser() if args.store else default_store_path()
     settings = SweepSettings(prompts=args.prompts, block_tokens=args.block_tokens, train_blocks=args.train_blocks,
                              heldout_blocks=args.heldout_blocks, steps=args.steps, batch_size=args.batch_size,
-                             learning_rate=args.learning_rate, seed=args.seed)
+                             learning_rate=args.learning_rate, lora_alpha=args.lora_alpha, seed=args.seed)
     started = time.perf_counter()
     loaded = _load(args.model or DEFAULT_MODEL, device=args.device, threads=args.threads,
                    trust_remote_code=args.trust_remote_code)
@@ -157,7 +159,8 @@ def lora_sweep_command(args, argv) -> int:
         done = stored_ranks(sink, loaded.fingerprint, settings, [0, *ranks])
         _say(f"Sweep {sweep_name(loaded.fingerprint, settings)}: ranks {','.join(map(str, ranks))} "
              f"(+ 0 = no adapter); {len(done)} already in the store. {settings.steps} steps × {settings.batch_size} "
-             f"blocks of {settings.block_tokens} tokens per rank, learning rate {settings.learning_rate}, seed "
+             f"blocks of {settings.block_tokens} tokens per rank, learning rate {settings.learning_rate}, update "
+             f"scaled by {settings.lora_alpha:g}/√rank, seed "
              f"{settings.seed}.")
         try:
             with StopOnInterrupt(_say) as stop:

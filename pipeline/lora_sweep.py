@@ -1,6 +1,7 @@
 """The LoRA-rank experiment of Kataiwa et al. 2025: LoRA on the input embedding only, at a list of
-ranks, each trained for the same fixed budget on the same data with the same seed; held-out
-perplexity per rank, beside the measured ID of the embedding matrix.
+ranks, each trained for the same fixed budget on the same data with the same seed and the
+rank-stabilised scaling alpha/√r (see :mod:`lm.lora`); held-out perplexity per rank, beside the
+measured ID of the embedding matrix.
 
 The paper's claim to test: perplexity drops sharply once the rank reaches about the ID.
 
@@ -31,7 +32,7 @@ import numpy as np
 from cache import spec_key
 
 LORA_KIND = "lora_rank"
-LORA_VERSION = 1
+LORA_VERSION = 2  # 2: rank-stabilised scaling alpha/√r (1 had alpha = r)
 Report = Callable[[str], None]
 
 
@@ -46,6 +47,7 @@ class SweepSettings:
     steps: int = 30
     batch_size: int = 4
     learning_rate: float = 2e-3
+    lora_alpha: float = 1.0
     seed: int = 0
     dtype: str = "float32"
 
@@ -144,7 +146,8 @@ def run_sweep(loaded, *, ranks: Sequence[int], settings: SweepSettings, intrinsi
 
             run = train_embedding_lora(loaded.model, rank=rank, train=train, heldout=heldout, steps=settings.steps,
                                        batch_size=settings.batch_size, learning_rate=settings.learning_rate,
-                                       seed=settings.seed, device=loaded.device, on_step=on_step)
+                                       seed=settings.seed, alpha=settings.lora_alpha, device=loaded.device,
+                                       on_step=on_step)
             result = RankResult(rank=rank, perplexity=run.perplexity, heldout_nll=run.heldout_nll,
                                 trainable=run.trainable, losses=tuple(float(x) for x in run.losses),
                                 seconds=run.seconds)
@@ -168,8 +171,8 @@ def stored_sweeps(store) -> list[dict]:
     rows = []
     for key in store.keys(kind=LORA_KIND):
         record = store.get(key)
-        if record is None:
-            continue
+        if record is None or record.spec.get("version") != LORA_VERSION:
+            continue  # another version's results are not comparable
         meta, spec = record.meta, record.spec
         result = meta["result"]
         rows.append({"sweep": meta["sweep"], "model": meta["model_name"], "rank": int(spec["rank"]),
@@ -179,5 +182,5 @@ def stored_sweeps(store) -> list[dict]:
                      "intrinsic_dimension": meta["intrinsic_dimension"], "n_features": meta["n_features"],
                      "device": meta.get("device", "cpu"),
                      **{name: spec[name] for name in ("prompts", "block_tokens", "steps", "batch_size",
-                                                       "learning_rate", "seed")}})
+                                                       "learning_rate", "lora_alpha", "seed")}})
     return sorted(rows, key=lambda row: (row["sweep"], row["rank"]))

@@ -139,7 +139,7 @@ def lora_perplexity(rows: list[dict]) -> go.Figure:
                          annotation_text=f"embedding ID {identity:.1f}", annotation_position="top")
     figure.update_xaxes(type="log", dtick=math.log10(2), tickformat="d")
     settings = (f"{first.prompts} · {first.steps} steps × {first.batch_size} blocks of {first.block_tokens} tokens · "
-                f"lr {first.learning_rate:g} · seed {first.seed}")
+                f"lr {first.learning_rate:g} · scaling {first.lora_alpha:g}/√r · seed {first.seed}")
     figure.update_layout(title=title("Held-out perplexity against the LoRA rank (input embedding only)",
                                      model=str(first.model), settings=settings))
     return style(figure, x="LoRA rank (log scale)", y="held-out perplexity", legend_below=False)
