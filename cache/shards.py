@@ -39,7 +39,7 @@ from typing import Iterable, Sequence
 import duckdb
 
 from cache.errors import StoreCorruptError, StoreError, StoreLockedError
-from cache.store import SCHEMA_VERSION, Membership, ResultStore, _is_lock_error, open_store
+from cache.store import SCHEMA_VERSION, Membership, ResultStore, StoredResult, _is_lock_error, open_store
 
 SHARD_SUFFIX = ".duckdb"
 DEFAULT_ROTATE_SECONDS = 300.0
@@ -310,6 +310,15 @@ class ShardWriter:
         for answer in self._each(lambda store: store.present(keys, meta_fields=meta_fields)):
             _newest(found, answer)
         return found
+
+    def get(self, key: str) -> StoredResult | None:
+        """:meth:`ResultStore.get` over every readable store; the newest result of the key wins."""
+        found = [record for record in self._each(lambda store: store.get(key)) if record is not None]
+        return max(found, key=lambda record: record.created, default=None)
+
+    def put(self, key: str, **record) -> None:
+        """:meth:`ResultStore.put` into this run's shard (so the writer can stand in for a store)."""
+        self.writer().put(key, **record)
 
     def failed(self, keys: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -77,39 +77,33 @@ def add_training_commands(commands, *, store, int_at_least, positive_float) -> N
 
 @contextmanager
 def _result_sink(store_path: Path, notify):
-    """The main store when it is free (leftover CLI shards merged first); otherwise a shard of
-    its own (see cache.shards), merged by the dashboard or the next run. Yields (sink, store):
-    ``sink`` answers ``present`` over everything readable, ``store`` takes ``get``/``put``."""
-    from cache import StoreError, StoreLockedError, merge_shards, open_store
+    """Where results go: shards of this run (see cache.shards), never the main store for longer
+    than a merge, so the dashboard can keep the store open meanwhile. The writer reads the main
+    store (when free) and every finished shard, so finished work is found wherever it lies."""
+    from cache import StoreError
     from cache.shards import ShardWriter, shard_dir
 
+    writer = ShardWriter(store_path, rotate_seconds=300)
     try:
-        main = open_store(store_path, wait_seconds=1.0)
-    except StoreLockedError:
-        main = None
+        merged = writer.merge_into_main()  # earlier runs' leftovers, while the store is free
     except StoreError as error:
         raise RuntimeProblem(str(error)) from None
-    if main is not None:
-        try:
-            report = merge_shards(main)
-            if report.merged:
-                notify(report.message)
-            yield main, main
-        finally:
-            main.close()
-        return
-    notify(f"The store {store_path} is open in another process (the dashboard?). Results go to "
-           f"{shard_dir(store_path)}/ and appear in the dashboard after \"Refresh from CLI runs\"; results the "
-           "store already holds cannot be read now and may be computed again.")
-    writer = ShardWriter(store_path, rotate_seconds=None)
+    if merged is None:
+        notify(f"The store {store_path} is open in another process (the dashboard?). Results go to "
+               f"{shard_dir(store_path)}/ and appear in the dashboard after \"Refresh from CLI runs\".")
+    elif merged.merged:
+        notify(merged.message)
     try:
-        yield writer, writer.writer()
+        yield writer
     finally:
         try:
             writer.close(merge=True, wait_seconds=0.5)
         except StoreError as error:
             print(f"warning: merging into {store_path} failed ({error}); results wait in {shard_dir(store_path)}/.",
                   file=sys.stderr)
+        if writer.pending():
+            notify(f"Results wait in {shard_dir(store_path)}/ until the dashboard merges them (\"Refresh from CLI "
+                   "runs\") or `python -m cli merge` runs while the dashboard is closed.")
 
 
 def _say(text: str) -> None:
@@ -145,7 +139,7 @@ def lora_sweep_command(args, argv) -> int:
                    trust_remote_code=args.trust_remote_code)
     _say(f"{loaded.spec.name} loaded on {loaded.device} ({time.perf_counter() - started:.0f} s).")
     results, interrupted = [], False
-    with _result_sink(store_path, _say) as (sink, store):
+    with _result_sink(store_path, _say) as store:
         _say("Intrinsic dimension of the input-embedding matrix (cached after the first time)…")
         outcome = embedding_analysis(loaded.spec.location if loaded.spec.source != "bundled" else loaded.spec.name,
                                      store=store, loader=lambda spec, dtype: loaded,
@@ -156,7 +150,7 @@ def lora_sweep_command(args, argv) -> int:
              f"{' (from the store)' if outcome.from_cache else ''}.")
         ranks = args.ranks or sweep_ranks(intrinsic_dimension=identity.id_twonn, n_features=identity.n_features,
                                           max_rank=args.max_rank)
-        done = stored_ranks(sink, loaded.fingerprint, settings, [0, *ranks])
+        done = stored_ranks(store, loaded.fingerprint, settings, [0, *ranks])
         _say(f"Sweep {sweep_name(loaded.fingerprint, settings)}: ranks {','.join(map(str, ranks))} "
              f"(+ 0 = no adapter); {len(done)} already in the store. {settings.steps} steps × {settings.batch_size} "
              f"blocks of {settings.block_tokens} tokens per rank, learning rate {settings.learning_rate}, update "
@@ -210,6 +204,9 @@ def checkpoints_command(args, argv) -> int:
             prompt = Path(prompt).expanduser().read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise UsageError(f"cannot read the prompt file {args.prompt!r}: {error}") from None
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # Hugging Face's own bars would break the log lines
     if args.threads:
         import torch
 
@@ -218,7 +215,7 @@ def checkpoints_command(args, argv) -> int:
          f"{', '.join(str(c.step) for c in checkpoints)}.")
     started = time.perf_counter()
     try:
-        with _result_sink(store_path, _say) as (_, store):
+        with _result_sink(store_path, _say) as store:
             series = measure_series(name, checkpoints, store=store, prompt=prompt, max_tokens=args.max_tokens,
                                     report=_say)
     except LMError as error:

@@ -170,11 +170,13 @@ def stored_series(store) -> dict[str, dict]:
 
 
 def _remember(store, name: str, checkpoints: Sequence[Checkpoint], prompt: str | None) -> None:
-    """Add the checkpoints and the prompt to the stored series (by step: a new folder for a step wins)."""
-    known = stored_series(store).get(name, {"checkpoints": [], "prompts": []})
-    by_step = {c.step: c for c in known["checkpoints"]} | {c.step: c for c in checkpoints}
-    prompts = known["prompts"] + ([prompt] if prompt is not None and prompt not in known["prompts"] else [])
+    """Add the checkpoints and the prompt to the stored series (by step: a new folder for a step
+    wins). ``store``: a ResultStore or anything with its get/put (a cache.ShardWriter)."""
     key, spec = _series_key(name)
+    record = store.get(key)
+    known = record.meta if record is not None else {"checkpoints": [], "prompts": []}
+    by_step = {c["step"]: Checkpoint(**c) for c in known["checkpoints"]} | {c.step: c for c in checkpoints}
+    prompts = known["prompts"] + ([prompt] if prompt is not None and prompt not in known["prompts"] else [])
     store.put(key, kind=SERIES_KIND, spec=spec, arrays={},
               meta={"name": name, "checkpoints": [dataclasses.asdict(by_step[s]) for s in sorted(by_step)],
                     "prompts": prompts})
