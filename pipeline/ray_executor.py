@@ -5,8 +5,9 @@ worker process: the loader is kept between tasks), runs its units with
 :func:`pipeline.corpus.execute_units` into a shard file of its own — a new file per attempt, so a
 retried task never reopens one — and returns the units' :class:`~pipeline.corpus.UnitResult` s.
 The driver reports each result as its task finishes (the progress bar, prompts/s, ETA), lands the
-shard in ``<store>.shards/`` and merges finished shards into the main store while the run goes on
-(:mod:`cache.shards`; merging keeps one copy per key, so a unit computed twice is stored once).
+shard in ``<store>.shards/`` and merges the shards that came back into the main store while the
+run goes on, every ``merge_seconds`` and at the end (:mod:`cache.shards`; merging keeps one copy
+per key, so a unit computed twice is stored once).
 
 Where shards are written (``shards=``):
 
@@ -128,13 +129,15 @@ def land_shard(store_path: str | Path, outcome: GroupOutcome) -> Path | None:
 
 @dataclass(frozen=True)
 class TaskTiming:
-    """One finished task as the driver saw it: units, seconds from submission to its result, and
-    the seconds the task itself ran (model loading included) — the difference is Ray's overhead."""
+    """One finished task as the driver saw it: units, seconds from submission to its result, the
+    seconds the task itself ran (model loading included; wall − task is Ray's overhead) and the
+    seconds the driver then took to land its shard (and to merge the waiting shards, when due)."""
 
     units: int
     wall_seconds: float
     task_seconds: float
     load_seconds: float
+    merge_seconds: float
 
 
 class RayExecutor:
@@ -147,7 +150,9 @@ class RayExecutor:
     ``gpus_per_task`` / ``cpus_per_task``: Ray resources of a task (fractions share a device).
     ``device``/``threads``: the model loader on the workers ("auto": CUDA where the worker has it).
     ``batch_size``: units per forward pass inside a task. ``max_retries``: attempts after a worker
-    dies. ``task``: the function a task runs (default :func:`run_group`; tests wrap it).
+    dies. ``merge_seconds``: the driver merges the shards that came back at most this often (and
+    at the end), so that merging many small shards never holds up the submission of new tasks.
+    ``task``: the function a task runs (default :func:`run_group`; tests wrap it).
     At most as many tasks are in flight as the cluster can run at once, so a first Ctrl-C
     (``should_stop``) submits nothing more and waits only for the tasks already running; a
     second one (KeyboardInterrupt) cancels them and returns at once.
@@ -156,18 +161,18 @@ class RayExecutor:
     def __init__(self, *, store_path: str | Path | None = None, address: str | None = None, units_per_task: int = 16,
                  gpus_per_task: float = 0.0, cpus_per_task: float = 1.0, device: str = "auto",
                  threads: int | None = None, batch_size: int = 1, shards: str = "return", max_retries: int = 3,
-                 task: Callable[..., GroupOutcome] | None = None, notify: Callable[[str], None] | None = None) -> None:
+                 merge_seconds: float = 10.0, task: Callable[..., GroupOutcome] | None = None,
+                 notify: Callable[[str], None] | None = None) -> None:
         if shards not in SHARD_MODES:
             raise ValueError(f"shards must be one of {SHARD_MODES}, got {shards!r}")
         self.store_path = None if store_path is None else Path(store_path)
         self.address, self.shards, self.max_retries = address, shards, max_retries
         self.units_per_task, self.batch_size = max(1, int(units_per_task)), max(1, int(batch_size))
         self.gpus_per_task, self.cpus_per_task = float(gpus_per_task), float(cpus_per_task)
-        self.device, self.threads = device, threads
+        self.device, self.threads, self.merge_seconds = device, threads, float(merge_seconds)
         self.task = task or run_group
         self.notify = notify or (lambda text: None)
         self.timings: list[TaskTiming] = []
-        self.merge_notices: list[str] = []
 
     def _store_path(self, sink) -> Path:
         if self.store_path is not None:
@@ -178,16 +183,21 @@ class RayExecutor:
             return Path(sink.store.path)
         raise ValueError("RayExecutor needs a store file (store_path=) to put the workers' shards beside.")
 
-    def _merge(self, sink, shard: Path | None) -> None:
-        """Finished shards into the main store now, if it is free (else they wait for a later merge)."""
+    def _merge(self, sink, shards: list[Path]) -> None:
+        """Finished shards into the main store now, if it is free (else they wait for a later merge).
+
+        A ShardWriter first closes the driver's own shard, if it has one open (``rotate``): DuckDB
+        cannot attach a file that this process holds open."""
         from cache import merge_shards
 
         if isinstance(sink, StoreSink):
-            report = merge_shards(sink.store, shards=[shard]) if shard is not None else None
+            report = merge_shards(sink.store, shards=shards)
+        elif hasattr(sink, "rotate"):
+            report = sink.rotate()
         else:
-            report = sink.merge_into_main()
+            report = None  # another kind of sink: the shards wait in <store>.shards/ for its merge
         if report is not None and report.skipped:
-            self.merge_notices.append(report.message)
+            self.notify(report.message)
 
     def _slots(self, ray) -> int:
         """How many tasks the cluster can run at once now (re-read: nodes may join)."""
@@ -198,24 +208,33 @@ class RayExecutor:
         return max(1, min(slots)) if slots else 1
 
     def __call__(self, units: Sequence[WorkUnit], config: CorpusConfig, *, sink, loader, report, should_stop) -> None:
-        started_here = connect(self.address)
-        import ray as ray_module
-
         store_path = self._store_path(sink)
-        remote = ray_module.remote(self.task).options(
+        started_here = connect(self.address)
+        import ray
+
+        try:
+            self._run(ray, units, config, store_path=store_path, sink=sink, report=report, should_stop=should_stop)
+        finally:
+            if started_here:
+                ray.shutdown()
+
+    def _run(self, ray, units, config, *, store_path: Path, sink, report, should_stop) -> None:
+        remote = ray.remote(self.task).options(
             num_cpus=self.cpus_per_task, num_gpus=self.gpus_per_task, max_retries=self.max_retries,
             retry_exceptions=False, runtime_env=_worker_environment())
         groups = [list(units[i : i + self.units_per_task]) for i in range(0, len(units), self.units_per_task)]
-        resources = ray_module.cluster_resources()
+        resources = ray.cluster_resources()
         self.notify(f"Ray: {len(groups)} task(s) of up to {self.units_per_task} prompts on a cluster of "
                     f"{resources.get('CPU', 0):g} CPU(s) and {resources.get('GPU', 0):g} GPU(s); result files "
                     + ("come back to this machine." if self.shards == "return" else f"go to {store_path}.shards/."))
-        config_ref = ray_module.put(config)
+        config_ref = ray.put(config)
         in_flight: dict = {}
+        waiting: list[Path] = []  # landed shards not merged yet
+        last_merge = time.monotonic()
         try:
             while groups or in_flight:
                 if not should_stop():
-                    while groups and len(in_flight) < self._slots(ray_module):
+                    while groups and len(in_flight) < self._slots(ray):
                         group = groups.pop(0)
                         ref = remote.remote(group, config_ref, store_path=str(store_path), shards=self.shards,
                                             device=self.device, threads=self.threads, batch_size=self.batch_size)
@@ -224,23 +243,27 @@ class RayExecutor:
                     groups = []  # asked to stop: submit nothing more, let running tasks finish
                 if not in_flight:
                     break
-                done, _ = ray_module.wait(list(in_flight), num_returns=1, timeout=_POLL_SECONDS)
+                done, _ = ray.wait(list(in_flight), num_returns=1, timeout=_POLL_SECONDS)
                 for ref in done:
                     n_units, submitted = in_flight.pop(ref)
-                    outcome: GroupOutcome = _result(ray_module, ref)
-                    self.timings.append(TaskTiming(units=n_units, wall_seconds=time.perf_counter() - submitted,
-                                                   task_seconds=outcome.seconds, load_seconds=outcome.load_seconds))
-                    shard = land_shard(store_path, outcome)
-                    self._merge(sink, shard)
+                    outcome: GroupOutcome = _result(ray, ref)
+                    received = time.perf_counter()
+                    waiting.append(land_shard(store_path, outcome))  # stored: a rerun finds its results
+                    if time.monotonic() - last_merge >= self.merge_seconds:
+                        self._merge(sink, waiting)
+                        waiting, last_merge = [], time.monotonic()
+                    self.timings.append(TaskTiming(
+                        units=n_units, wall_seconds=received - submitted, task_seconds=outcome.seconds,
+                        load_seconds=outcome.load_seconds, merge_seconds=time.perf_counter() - received))
                     for result in outcome.results:
                         report(result)
         except BaseException:
             for ref in in_flight:  # Ctrl-C twice, an error: nothing keeps running for this run
-                ray_module.cancel(ref)
+                ray.cancel(ref)
             raise
         finally:
-            if started_here:
-                ray_module.shutdown()
+            if waiting:
+                self._merge(sink, waiting)
 
 
 def _result(ray, ref) -> GroupOutcome:

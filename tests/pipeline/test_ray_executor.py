@@ -124,6 +124,17 @@ def test_a_dead_worker_is_retried_and_its_units_stored_once(cluster, plan, isola
     assert list_shards(isolated_store) == []
 
 
+def test_the_drivers_own_open_shard_is_closed_before_a_merge(cluster, plan, isolated_store):
+    config, units = plan
+    writer = ShardWriter(isolated_store)
+    writer.put_membership([units[0].membership(status="failed", message="recorded earlier")])  # opens its shard
+    summary = run_corpus(units[1:3], config, sink=writer, executor=_executor(units_per_task=1))
+    writer.close()
+    assert summary.computed == 2
+    assert list(Path(f"{isolated_store}.shards").iterdir()) == []  # nothing left over, nothing moved aside
+    assert _counts(isolated_store) == (2, 2, 3)
+
+
 def test_stopped_and_interrupted_runs_resume_with_only_the_missing_units(cluster, tiny_model_dir, prompts_file,
                                                                          isolated_store):
     config = CorpusConfig(model=str(tiny_model_dir), max_tokens=64)
