@@ -4,8 +4,9 @@ For ranks n1 < n2, μ_i = r_{n2}/r_{n1} (distances to the n2-th and n1-th neighb
 
     f(μ) = d (μ^d − 1)^(n2−n1−1) / (B(n2−n1, n1) μ^((n2−1)d+1)),   μ > 1.
 
-The maximum-likelihood d solves the score equation (with DADApy's (N−1) in place of N, which
-makes n1 = 1, n2 = 2 equal the TwoNN MLE (N−1)/Σ log μ)
+The maximum-likelihood d solves the score equation (with DADApy's (N−1) in place of N, so that
+at n1 = 1, n2 = 2 it is the TwoNN MLE (N−1)/Σ log μ over the ratios that the outlier rule below
+keeps — not the TwoNN MLE over all ratios, which has no outlier rule)
 
     (N−1)/d + Σ_i [ (n2−n1−1)/(1 − μ_i^(−d)) − (n2−1) ] log μ_i = 0,
 
@@ -15,9 +16,13 @@ agree to ~1e-7). The error bar is the inverse
 square root of the Fisher information, on all N ratios (as DADApy):
     I(d) = N/d² + (n2−n1−1) Σ_i μ_i^(−d) (log μ_i)² / (1 − μ_i^(−d))².
 "Range scaling" r uses n1 = r/2, n2 = r (r = 2, 4, 8, …).
-Following DADApy 0.3.4 exactly: ratios equal to 1 (tied distances) are raised by 1e-6, and
-ratios not below q50 + 20·(q95 − q50) are dropped as outliers before the fit (not for the error);
-the reported scale is the mean over points of (r_n1 + r_n2)/2, a distance.
+Ties and outliers as DADApy 0.3.4 (``_utils/utils.py``: ``_filter_mus``, ``_neg_dloglik_did``,
+``_fisher_info_scaling``): ratios equal to 1 (tied distances) are raised by 10·eps(float64)
+≈ 2.2e-15; in the score, 1 − μ^(−d) is clamped from below at 2e-7 (twice DADApy's bisection
+precision 1e-7), so a tied ratio adds ≈ 0 to the sum but still counts in N; in the Fisher
+information it is clamped at 5·eps(float64). Ratios not below q50 + 20·(q95 − q50) are dropped as
+outliers before the fit (not for the error); the reported scale is the mean over points of
+(r_n1 + r_n2)/2, a distance.
 Exact duplicate points are removed first.
 """
 
@@ -32,8 +37,11 @@ from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsErr
 from geometry.neighbors import Neighbors, nearest_neighbors
 from geometry.validation import check_points, check_positive_int
 
-GRIDE_VERSION = 1
+GRIDE_VERSION = 2  # 2: DADApy's tie rule (was: ties raised by 1e-6, no clamp)
 _BRACKET = (1e-3, 1e3)
+_TIE_LIFT = 10 * np.finfo(np.float64).eps  # DADApy: mus[mus == 1] += 10·eps(float64)
+_SCORE_FLOOR = 2e-7  # DADApy: 1 − μ^(−d) < 2·eps is set to 2·eps, with its precision eps = 1e-7
+_FISHER_FLOOR = 5 * np.finfo(np.float64).eps  # DADApy: the Fisher information's floor, 5·eps(float64)
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,7 @@ def _gride_mles(mu: np.ndarray, n1: np.ndarray, n2: np.ndarray) -> tuple[np.ndar
     Returns the estimates d (m,), their errors (m,) and the number of outlier ratios dropped (m,).
     Ratios equal to 1 are raised as DADApy does; raises unless all ratios are ≥ 1.
     """
-    mu = np.where(mu == 1.0, 1.0 + 1e-6, mu)  # DADApy: mus == 1 get += 10·eps (eps = 1e-7)
+    mu = np.where(mu == 1.0, 1.0 + _TIE_LIFT, mu)
     log_mu_all = np.log(mu)
     if log_mu_all.shape[1] < 2 or np.any(log_mu_all <= 0):
         raise DegenerateCloudError("GRIDE needs at least 2 distance ratios, all at least 1.")
@@ -79,16 +87,20 @@ def _gride_mles(mu: np.ndarray, n1: np.ndarray, n2: np.ndarray) -> tuple[np.ndar
     # Dropped ratios stay in place with weight 0 (their log μ > 0 keeps every term finite).
     d = _solve_scores(log_mu_all, kept.astype(np.float64), n1.astype(np.float64), n2.astype(np.float64))
     a = (n2 - n1 - 1).astype(np.float64)
-    x = -d[:, None] * log_mu_all
-    fisher = log_mu_all.shape[1] / d**2 + a * np.sum(np.exp(x) * log_mu_all**2 / np.expm1(x) ** 2, axis=1)
+    # As DADApy: 1 − μ^(−d) computed as written (a power, not expm1), which for a tied ratio
+    # μ = 1 + 2.2e-15 keeps its rounding (~1 % per term); the golden values hold DADApy's numbers.
+    power = mu ** -d[:, None]
+    one_minus = np.maximum(1.0 - power, _FISHER_FLOOR)
+    fisher = log_mu_all.shape[1] / d**2 + a * np.sum(power * log_mu_all**2 / one_minus**2, axis=1)
     return d, 1.0 / np.sqrt(fisher), mu.shape[1] - kept.sum(axis=1)
 
 
 def _solve_scores(log_mu: np.ndarray, weights: np.ndarray, n1: np.ndarray, n2: np.ndarray) -> np.ndarray:
     """The root in d of each row's score equation, clamped to the bracket [1e-3, 1e3].
 
-    score(d)  = (N−1)/d + Σ_i w_i [a/(1 − μ_i^(−d)) − b] log μ_i,   a = n2−n1−1, b = n2−1, N = Σ w_i
-    score'(d) = −(N−1)/d² − a Σ_i w_i μ_i^(−d) (log μ_i)² / (1 − μ_i^(−d))²  < 0
+    score(d)  = (N−1)/d + Σ_i w_i [a/max(1 − μ_i^(−d), 2e-7) − b] log μ_i,   a = n2−n1−1, b = n2−1,
+                N = Σ w_i (the floor is DADApy's; a clamped term does not depend on d)
+    score'(d) = −(N−1)/d² − a Σ_i w_i μ_i^(−d) (log μ_i)² / (1 − μ_i^(−d))² [unclamped terms]  < 0
 
     The score decreases in d, so each row has one root. Newton's method from a lower bound of it
     (below), kept inside a shrinking bracket (a step that leaves it is replaced by the bracket's
@@ -101,10 +113,13 @@ def _solve_scores(log_mu: np.ndarray, weights: np.ndarray, n1: np.ndarray, n2: n
 
     def score_and_slope(d: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = -d[:, None] * log_mu[rows]
-        one_minus = -np.expm1(x)  # 1 − μ^(−d), accurate for small d·log μ
+        exact_one_minus = -np.expm1(x)  # 1 − μ^(−d), accurate for small d·log μ
+        unclamped = exact_one_minus >= _SCORE_FLOOR
+        one_minus = np.where(unclamped, exact_one_minus, _SCORE_FLOOR)
         w, ell, aa = weights[rows], log_mu[rows], a[rows]
         score = (count[rows] - 1) / d + np.sum(w * (aa / one_minus - b[rows]) * ell, axis=1)
-        slope = -(count[rows] - 1) / d**2 - aa[:, 0] * np.sum(w * np.exp(x) * ell**2 / one_minus**2, axis=1)
+        slope = -(count[rows] - 1) / d**2 - aa[:, 0] * np.sum(
+            np.where(unclamped, w * np.exp(x) * ell**2 / one_minus**2, 0.0), axis=1)
         return score, slope
 
     low, high = _BRACKET

@@ -18,14 +18,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from geometry.errors import GeometryError, NonFiniteError, TooFewPointsError
-from geometry.gride import GrideResult, gride
+from geometry.gride import GrideResult, _deduplicated_neighbors, gride_scan_from_neighbors
 from geometry.validation import check_positive_int
 
 ID_LOSS_VERSION = 1
@@ -70,6 +70,8 @@ def id_loss_correlation(ids, losses) -> IDLossCorrelation:
         raise GeometryError("every ID must be finite and > 0 (its logarithm is correlated).")
     if not np.all(np.isfinite(losses)):
         raise NonFiniteError("losses contain NaN or infinite values; drop those prompts first.")
+    from scipy import stats  # here: importing scipy.stats takes ~0.3 s, and the pipeline needs only the rest
+
     n_layers = ids.shape[1]
     out = np.full((4, n_layers), np.nan)
     log_ids = np.log(ids)
@@ -137,26 +139,28 @@ def logits_id(logits, *, range_scaling: int = 2) -> GrideResult:
     (:func:`distance_preserving_reduction`), so memory stays O(N² + N·chunk) beyond the input.
     """
     check_positive_int(range_scaling, name="range_scaling", minimum=2)
+    return logits_id_scan(logits, range_scalings=[range_scaling])[0]
+
+
+def logits_id_scan(logits, *, range_scalings) -> list[GrideResult]:
+    """:func:`logits_id` at several range scalings (powers of two) from one neighbour search
+    (Viswanathan et al. report range scalings 2 and 4). Scalings above what the distinct
+    positions support raise TooFewPointsError; pass only those that fit."""
+    scalings = [check_positive_int(r, name="range_scaling", minimum=2) for r in range_scalings]
     z = _check_logits(logits, allow_negative_infinity=False)
     keep = _distinct_rows(z)
     n_duplicates = int(z.shape[0] - keep.size)
-    if keep.size < range_scaling + 1:
+    largest = max(scalings, default=2)
+    if keep.size < largest + 1:
         raise TooFewPointsError(
-            f"the logits ID at range scaling {range_scaling} needs {range_scaling + 1} distinct positions; "
+            f"the logits ID at range scaling {largest} needs {largest + 1} distinct positions; "
             f"got {keep.size} after removing {n_duplicates} duplicates."
         )
     distinct = z if keep.size == z.shape[0] else z[keep]
     points = distance_preserving_reduction(distinct) if z.shape[1] > keep.size else distinct
-    result = gride(points, range_scaling=range_scaling)
-    return GrideResult(
-        id=result.id,
-        error=result.error,
-        range_scaling=result.range_scaling,
-        scale=result.scale,
-        n_points=result.n_points,
-        n_duplicates=n_duplicates + result.n_duplicates,
-        n_outliers=result.n_outliers,
-    )
+    neighbors, more_duplicates = _deduplicated_neighbors(points, k=largest, what="the logits ID")
+    results = gride_scan_from_neighbors(neighbors, range_scalings=scalings)
+    return [dataclasses.replace(result, n_duplicates=n_duplicates + more_duplicates) for result in results]
 
 
 def token_entropies(logits, *, chunk_bytes: int = _CHUNK_BYTES) -> np.ndarray:

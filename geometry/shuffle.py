@@ -11,6 +11,11 @@ and the rest ⌊N/K⌋ — so no token is dropped and the shuffled prompt has th
 When K divides N this is the reference's split. The block order is
 ``rng.permutation(K)``; for K ≥ N it is ``rng.permutation(N)``. Always pass an explicit, seeded
 ``numpy.random.Generator`` and record the seed.
+
+Special tokens (BOS, EOS, …) are not text: ``fixed`` marks positions that keep their place, and
+only the other tokens are shuffled, as above, among the free positions. Without this, a model that
+runs with BOS (Gemma) sees BOS in the middle of a shuffled prompt, which changes its geometry far
+more than the shuffle of the text does.
 """
 
 from __future__ import annotations
@@ -32,22 +37,33 @@ def max_shuffle_index(n_tokens: int) -> int:
     return s
 
 
-def shuffle_tokens(token_ids, *, shuffle_index: int, rng: np.random.Generator) -> np.ndarray:
+def shuffle_tokens(token_ids, *, shuffle_index: int, rng: np.random.Generator, fixed=None) -> np.ndarray:
     """The new token order for shuffle index S, as an int64 permutation of 0..N−1.
 
     ``token_ids[order]`` is the shuffled prompt. K = 4^S contiguous blocks (near-equal when K does
     not divide N, see the module docstring) are put in the order ``rng.permutation(K)``; S = 0
     returns the identity without drawing from ``rng``; K ≥ N returns ``rng.permutation(N)``.
+    With ``fixed``, the fixed positions map to themselves and the blocks are formed over the
+    M free positions only (N is then M in the rules above).
 
     Parameters
     ----------
     token_ids:     1-D sequence of the N token ids (only its length is used).
     shuffle_index: S ≥ 0.
     rng:           a ``numpy.random.Generator`` (e.g. ``np.random.default_rng(seed)``).
+    fixed:         optional boolean mask (N,) of positions that keep their place (special tokens).
     """
     ids = np.asarray(token_ids)
     if ids.ndim != 1:
         raise GeometryError(f"token_ids must be a 1-D sequence; got shape {ids.shape}.")
+    if fixed is not None:
+        mask = np.asarray(fixed, dtype=bool)
+        if mask.shape != ids.shape:
+            raise GeometryError(f"fixed must be a boolean mask of shape {ids.shape}; got shape {mask.shape}.")
+        free = np.flatnonzero(~mask)
+        order = np.arange(ids.shape[0], dtype=np.int64)
+        order[free] = free[shuffle_tokens(free, shuffle_index=shuffle_index, rng=rng)]
+        return order
     s = check_positive_int(shuffle_index, name="shuffle_index", minimum=0)
     if not isinstance(rng, np.random.Generator):
         raise GeometryError(

@@ -18,14 +18,12 @@ from geometry.blas import one_blas_thread
 from geometry.cloud import PreparedCloud, prepare_cloud
 from geometry.cosine import mean_cosine_similarities
 from geometry.errors import GeometryError
-from geometry.gride import GRIDE_VERSION, available_range_scalings, gride_scan_from_neighbors
+from geometry.gride import available_range_scalings, gride_scan_from_neighbors
 from geometry.lle import barycenter_weights
-from geometry.local_id import LOCAL_ID_VERSION, mle_from_neighbors
+from geometry.local_id import mle_from_neighbors
 from geometry.neighbors import Neighbors
-from geometry.overlap import OVERLAP_VERSION, overlap_from_neighbors
-from geometry.twonn import TWONN_VERSION, twonn_from_neighbors
-
-SUITE_VERSION = 2 + 10 * (TWONN_VERSION + GRIDE_VERSION + LOCAL_ID_VERSION + OVERLAP_VERSION)
+from geometry.overlap import overlap_from_neighbors
+from geometry.twonn import twonn_from_neighbors
 
 
 @dataclass(frozen=True)

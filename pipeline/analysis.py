@@ -32,6 +32,10 @@ class Analysis:
     ``n_token_neighbours`` is J: 0 when the analysis was made without the per-token neighbour
     lists (corpus runs, by default). ``logits_id`` is NaN unless it was asked for.
     ``notes`` lists, in words, everything that was dropped or truncated and why.
+    ``special_positions`` / ``sink_positions``: positions of the special tokens (BOS, …) and of the
+    attention sinks (:mod:`geometry.sinks`); unless ``keep_outlier_tokens`` they are not in ``kept``.
+    ``logits_ids`` / ``logits_id_errors`` (R,): the logits ID at each of ``range_scalings`` (NaN
+    where not computed); ``logits_id`` is the one at range scaling 2.
     """
 
     model_name: str
@@ -48,7 +52,12 @@ class Analysis:
     contextual_entropy: float
     logits_id: float
     logits_id_error: float
+    logits_ids: np.ndarray
+    logits_id_errors: np.ndarray
     kept: np.ndarray
+    special_positions: np.ndarray
+    sink_positions: np.ndarray
+    keep_outlier_tokens: bool
     layers: np.ndarray
     twonn_linear: np.ndarray
     twonn_linear_error: np.ndarray
@@ -83,9 +92,20 @@ class Analysis:
         return tuple(self.tokens[i] for i in self.kept)
 
     @property
+    def n_text_tokens(self) -> int:
+        """Tokens that are text (not special tokens): the ones a shuffle permutes."""
+        return self.n_tokens - int(self.special_positions.size)
+
+    @property
     def peak_layer(self) -> int:
-        """Layer of the highest GRIDE r=2 (= TwoNN MLE) estimate."""
-        return int(self.layers[np.nanargmax(self.twonn_mle)]) if np.isfinite(self.twonn_mle).any() else 0
+        """Layer of the highest GRIDE r=2 estimate (the estimator of the shuffle sweep and the
+        Corpus page by default); 0 if there is none. Other estimators: :meth:`peak_layer_of`."""
+        return self.peak_layer_of(self.gride_at(2)[0])
+
+    def peak_layer_of(self, values: np.ndarray) -> int:
+        """Layer of the highest finite value of a per-layer series (e.g. one estimator's ID); 0 if none."""
+        values = np.asarray(values, dtype=np.float64)
+        return int(self.layers[np.nanargmax(values)]) if np.isfinite(values).any() else 0
 
     def gride_at(self, range_scaling: int) -> tuple[np.ndarray, np.ndarray]:
         index = np.flatnonzero(self.range_scalings == range_scaling)

@@ -12,13 +12,15 @@ import numpy as np
 
 from cache import ResultStore, StoreError, spec_key
 from geometry.cosine import mean_cosine_similarities
+from geometry.errors import GeometryError
 from geometry.neighbors import Neighbors
 from geometry.shuffle import max_shuffle_index, shuffle_tokens
+from geometry.sinks import SINK_NORM_FACTOR, attention_sinks, sink_norm_ratios
 from geometry.suite import LayerGeometryError, SuiteSettings, requested_range_scalings, suites_over_layers
 from lm import Extraction, LoadedModel, ModelSpec, PromptError, load_model, model_fingerprint, resolve_model, tokenize
 from lm.extract import extract_batch
 from pipeline.analysis import KIND, Analysis, Outcome, from_record, layer_series, to_record
-from pipeline.spec import DEFAULT_MAX_TOKENS, AnalysisSpec, text_hash
+from pipeline.spec import DEFAULT_MAX_TOKENS, AnalysisSpec, statistic_versions, text_hash
 
 _PROGRESS_INTERVAL = 0.25  # seconds between progress reports of the per-layer loop
 # GRIDE at range scaling 8 compares the 4th and 8th neighbours, so a layer needs 9 distinct points.
@@ -42,6 +44,8 @@ class Request:
     shuffle_index: int = 0
     seed: int = 0
     settings: SuiteSettings = field(default_factory=SuiteSettings)
+    # False (default): special tokens (BOS, …) and attention sinks are left out of the token cloud.
+    keep_outlier_tokens: bool = False
     trust_remote_code: bool = False
     with_logits_id: bool = False  # not part of the key: an extra that a cached result may lack
     # Each token's neighbour list and LLE weights (the Tokens page); also an extra, not in the key.
@@ -87,6 +91,8 @@ def build_spec(request: Request) -> tuple[ModelSpec, AnalysisSpec]:
         shuffle_index=request.shuffle_index,
         seed=request.seed,
         settings=request.settings,
+        keep_outlier_tokens=request.keep_outlier_tokens,
+        statistic_versions=tuple(sorted(statistic_versions().items())),
     )
     return model, spec
 
@@ -119,14 +125,24 @@ def _prompt_token_ids(loaded: LoadedModel, request: Request, notes: list[str]) -
         )
     if request.shuffle_index == 0:
         return ids, n_prompt_tokens
-    largest = max_shuffle_index(ids.size)
+    special = special_token_mask(loaded, ids)
+    n_text = int((~special).sum())
+    largest = max_shuffle_index(n_text)
     if request.shuffle_index > largest:
         raise PromptError(
             f"Shuffle index S={request.shuffle_index} asks for 4^S = {4 ** request.shuffle_index} blocks, but the "
-            f"prompt has {ids.size} tokens: S={largest} already shuffles every token. Use S ≤ {largest}."
+            f"prompt has {n_text} text tokens: S={largest} already shuffles every token. Use S ≤ {largest}."
         )
-    order = shuffle_tokens(ids, shuffle_index=request.shuffle_index, rng=np.random.default_rng(request.seed))
+    # Special tokens (BOS, …) keep their positions; only the text is shuffled.
+    order = shuffle_tokens(ids, shuffle_index=request.shuffle_index, rng=np.random.default_rng(request.seed),
+                           fixed=special)
     return ids[order], n_prompt_tokens
+
+
+def special_token_mask(loaded: LoadedModel, ids: np.ndarray) -> np.ndarray:
+    """True at positions holding one of the tokenizer's special tokens (BOS, EOS, padding, …)."""
+    special_ids = getattr(loaded.tokenizer, "all_special_ids", None) or []
+    return np.isin(np.asarray(ids), np.asarray(list(special_ids), dtype=np.int64))
 
 
 def _finite_tokens(hidden: np.ndarray, notes: list[str]) -> np.ndarray:
@@ -138,6 +154,35 @@ def _finite_tokens(hidden: np.ndarray, notes: list[str]) -> np.ndarray:
             "of the geometry; try dtype float32."
         )
     return np.flatnonzero(finite)
+
+
+def _token_list(positions: np.ndarray, tokens: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(f"{tokens[p]!r} at position {int(p)}" for p in positions[:limit])
+    return shown + (f" and {positions.size - limit} more" if positions.size > limit else "")
+
+
+def _outlier_tokens(run: Extraction, loaded: LoadedModel, finite: np.ndarray, *, keep: bool,
+                    notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The special-token positions and the attention sinks (:mod:`geometry.sinks`) among the
+    finite, non-special tokens; notes them, and whether they were left out of the cloud."""
+    special = np.flatnonzero(special_token_mask(loaded, run.token_ids))
+    candidates = np.setdiff1d(finite, special)
+    sinks = np.zeros(0, np.int64)
+    if candidates.size and run.hidden_states.shape[0] > 1:
+        ratios = sink_norm_ratios(run.hidden_states[1:, candidates])
+        sinks = candidates[attention_sinks(run.hidden_states[1:, candidates])]
+    parts = []
+    if special.size:
+        parts.append(f"{special.size} special token{'s' if special.size > 1 else ''} "
+                     f"({_token_list(special, run.tokens)})")
+    if sinks.size:
+        worst = float(ratios.max())
+        parts.append(f"{sinks.size} attention sink{'s' if sinks.size > 1 else ''} ({_token_list(sinks, run.tokens)}; "
+                     f"hidden-state norm up to {worst:.0f}× the layer's median, the rule is > {SINK_NORM_FACTOR:.0f}×)")
+    if parts:
+        notes.append(("Kept in the token cloud (as asked): " if keep else "Left out of the token cloud: ")
+                     + " and ".join(parts) + ".")
+    return special.astype(np.int64), sinks
 
 
 def _layer_list(layers: list[int]) -> str:
@@ -205,6 +250,8 @@ class ModelRun:
     hidden: np.ndarray
     notes: tuple[str, ...]
     device: str = "cpu"
+    special_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    sink_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def run_model(request: Request, model: ModelSpec, *, loader: ModelLoader, progress: Progress = no_progress,
@@ -250,15 +297,18 @@ def run_models(requests: Sequence[Request], model: ModelSpec, *, loader: ModelLo
                               logit_geometry=any(request.with_logits_id for request in requests)))
     device = str(getattr(loaded, "device", "cpu"))
     results: list[ModelRun | PromptError] = []
-    for item in prepared:
+    for request, item in zip(requests, prepared):
         if isinstance(item, PromptError):
             results.append(item)
             continue
         _, n_prompt_tokens, notes = item
         run = next(runs)
         kept = _finite_tokens(run.hidden_states, notes)
+        special, sinks = _outlier_tokens(run, loaded, kept, keep=request.keep_outlier_tokens, notes=notes)
+        if not request.keep_outlier_tokens:
+            kept = np.setdiff1d(kept, np.concatenate([special, sinks]))
         results.append(ModelRun(run=run, n_prompt_tokens=n_prompt_tokens, kept=kept, hidden=run.hidden_states[:, kept],
-                                notes=tuple(notes), device=device))
+                                notes=tuple(notes), device=device, special_positions=special, sink_positions=sinks))
     return results
 
 
@@ -273,15 +323,22 @@ def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: 
     suites, overlap = _layer_statistics(hidden, request.settings, progress, notes,
                                         search=neighbor_search(forward.device),
                                         token_neighbours=request.with_token_neighbours)
-    logits_id_value = logits_id_error = float("nan")
+    scalings = requested_range_scalings(request.settings)
+    logits_ids, logits_id_errors = np.full(scalings.size, np.nan), np.full(scalings.size, np.nan)
     # The logit vectors themselves, or points with their pairwise distances (lm.logit_space).
     logit_points = run.logit_coordinates if run.logit_coordinates is not None else run.logits
     if request.with_logits_id and logit_points is not None:
         progress(0.96, "Measuring the ID of the logits")
-        from geometry.id_loss import logits_id  # here: it imports scipy.stats (~0.3 s), needed only now
+        from geometry.id_loss import logits_id_scan
 
-        result = logits_id(logit_points[kept])
-        logits_id_value, logits_id_error = result.id, result.error
+        fits = scalings < kept.size  # range scaling r needs r + 1 points
+        try:
+            results = logits_id_scan(logit_points[kept], range_scalings=scalings[fits])
+        except GeometryError as error:
+            notes.append(f"The logits ID could not be measured: {error}")
+        else:
+            logits_ids[fits] = [result.id for result in results]
+            logits_id_errors[fits] = [result.error for result in results]
     cosine0 = [mean.value for mean in mean_cosine_similarities(hidden[0], zero_vectors="zero")]
 
     def column(name: str, dtype=np.float64) -> np.ndarray:
@@ -302,9 +359,14 @@ def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: 
         mean_loss=float(losses.mean()) if losses.size else float("nan"),
         entropies=entropies,
         contextual_entropy=float(entropies.mean()) if entropies.size else float("nan"),
-        logits_id=logits_id_value,
-        logits_id_error=logits_id_error,
+        logits_id=float(logits_ids[0]) if scalings.size and scalings[0] == 2 else float("nan"),
+        logits_id_error=float(logits_id_errors[0]) if scalings.size and scalings[0] == 2 else float("nan"),
+        logits_ids=logits_ids,
+        logits_id_errors=logits_id_errors,
         kept=kept,
+        special_positions=forward.special_positions,
+        sink_positions=forward.sink_positions,
+        keep_outlier_tokens=request.keep_outlier_tokens,
         layers=np.arange(1, len(suites) + 1),
         twonn_linear=column("twonn_linear"),
         twonn_linear_error=column("twonn_linear_error"),

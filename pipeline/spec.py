@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
+import json
 from dataclasses import dataclass, field
 
-from geometry.suite import SUITE_VERSION, SuiteSettings
+from geometry.suite import SuiteSettings
 
-# Bump when the pipeline changes what it stores (the estimator versions are part of SUITE_VERSION).
-PIPELINE_VERSION = 1
-ANALYSIS_VERSION = PIPELINE_VERSION * 10**6 + SUITE_VERSION
+# Bump when the pipeline changes what it stores (each statistic's own version is listed below).
+# 2: special tokens keep their place under a shuffle; special tokens and sinks leave the cloud.
+PIPELINE_VERSION = 2
 DEFAULT_MAX_TOKENS = 1024
+
+# What each statistic of an analysis is computed by: (name, module, version constant).
+_VERSIONED = (("angles", "geometry.angles", "ANGLES_VERSION"), ("cosine", "geometry.cosine", "COSINE_VERSION"),
+              ("gride", "geometry.gride", "GRIDE_VERSION"), ("logits_id", "geometry.id_loss", "ID_LOSS_VERSION"),
+              ("lle", "geometry.lle", "LLE_VERSION"), ("local_id", "geometry.local_id", "LOCAL_ID_VERSION"),
+              ("overlap", "geometry.overlap", "OVERLAP_VERSION"), ("shuffle", "geometry.shuffle", "SHUFFLE_VERSION"),
+              ("sinks", "geometry.sinks", "SINKS_VERSION"), ("twonn", "geometry.twonn", "TWONN_VERSION"))
+
+
+def statistic_versions() -> dict[str, int]:
+    """The version of the pipeline and of every statistic an analysis holds, read now (so that a
+    bump of any one of them changes every analysis key)."""
+    return {"pipeline": PIPELINE_VERSION, **{name: int(getattr(importlib.import_module(module), constant))
+                                             for name, module, constant in _VERSIONED}}
+
+
+def versions_digest(versions: dict[str, int]) -> int:
+    """One integer for a set of versions (48 bits of its SHA-256): the ``version`` column that
+    corpus listings compare."""
+    return int(hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:12], 16)
+
+
+ANALYSIS_VERSION = versions_digest(statistic_versions())
 
 
 def text_hash(text: str) -> str:
@@ -27,7 +52,10 @@ class AnalysisSpec:
     max_tokens:         prompts are truncated to this many tokens (and to the model's context).
     shuffle_index, seed: block shuffle S (0 = the prompt as written) and its RNG seed.
     settings:           estimator parameters.
-    version:            ANALYSIS_VERSION; changes whenever any estimator changes.
+    keep_outlier_tokens: keep special tokens and attention sinks in the token cloud (default: left out).
+    statistic_versions: the version of every statistic (:func:`statistic_versions`): bumping one
+                        changes the key of every analysis, which holds them all.
+    version:            a digest of ``statistic_versions`` (:func:`versions_digest`).
     """
 
     model_fingerprint: str
@@ -38,4 +66,10 @@ class AnalysisSpec:
     shuffle_index: int = 0
     seed: int = 0
     settings: SuiteSettings = field(default_factory=SuiteSettings)
-    version: int = ANALYSIS_VERSION
+    keep_outlier_tokens: bool = False
+    statistic_versions: tuple[tuple[str, int], ...] = field(
+        default_factory=lambda: tuple(sorted(statistic_versions().items())))
+    version: int = 0  # set from statistic_versions
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "version", versions_digest(dict(self.statistic_versions)))

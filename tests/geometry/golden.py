@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-CLOUD_NAMES = ("plane", "plane_noisy", "indep", "gauss", "swiss", "sphere3")
+CLOUD_NAMES = ("plane", "plane_noisy", "indep", "gauss", "swiss", "sphere3", "lattice_ties")
 
 
 @lru_cache(maxsize=1)

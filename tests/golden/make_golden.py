@@ -222,6 +222,7 @@ SEEDS = {
     "gauss": 104,
     "swiss": 105,
     "sphere3": 106,
+    "lattice_ties": 107,  # seed of the 200 random points; the lattice is fixed
 }
 
 
@@ -266,6 +267,13 @@ def make_clouds() -> dict[str, np.ndarray]:
     s = g / np.linalg.norm(g, axis=1, keepdims=True)
     clouds["sphere3"] = s @ _orthonormal_map(rng, 4, 20).T
 
+    # lattice_ties: the 7x7x7 integer lattice (343 points, every neighbour distance tied) plus 200
+    # points uniform in [0, 6]^3: many ratios r_n2/r_n1 are exactly 1 (DADApy's tie rule matters)
+    rng = np.random.default_rng(SEEDS["lattice_ties"])
+    g = np.arange(7.0)
+    lattice = np.stack(np.meshgrid(g, g, g, indexing="ij"), axis=-1).reshape(-1, 3)
+    clouds["lattice_ties"] = np.concatenate([lattice, rng.uniform(0.0, 6.0, size=(200, 3))])
+
     for name, X in clouds.items():
         X = np.ascontiguousarray(X, dtype=np.float64)
         assert np.unique(X, axis=0).shape[0] == X.shape[0], f"{name} has duplicates"
@@ -289,6 +297,10 @@ CLOUD_INFO = {
     "sphere3": {
         "true_id": 3,
         "desc": "1000 pts uniform on S^3 in R^4 @ Q(20x4)^T, seed 106",
+    },
+    "lattice_ties": {
+        "true_id": 3,
+        "desc": "7x7x7 integer lattice + 200 pts uniform in [0,6]^3 (seed 107): tied neighbour distances",
     },
 }
 
