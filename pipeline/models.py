@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from typing import Collection
 
 import numpy as np
 
@@ -19,10 +20,11 @@ from geometry.lle import lle_transfer
 from lm import ModelSpec, model_fingerprint, resolve_model
 from lm.embeddings import input_embeddings, vocabulary
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
+from prompts.words import english_words
 
 EMBEDDING_KIND = "embedding_id"
 CROSS_KIND = "cross_model"
-CROSS_VERSION = 1
+CROSS_VERSION = 2  # 2: shared tokens are whole words of the bundled word list
 
 
 @dataclass(frozen=True)
@@ -123,16 +125,27 @@ class CrossModelResult:
     lle_k: int
 
 
-def shared_tokens(vocabulary_a: list[str], vocabulary_b: list[str], *, limit: int) -> list[tuple[str, int, int]]:
-    """Whole-word tokens (" word", letters only, ≥ 3 letters) present in both vocabularies, in model
-    A's id order (BPE ids roughly follow merge order, i.e. frequency), at most ``limit``."""
+def shared_tokens(vocabulary_a: list[str], vocabulary_b: list[str], *, limit: int,
+                  words: Collection[str] | None = None) -> list[tuple[str, int, int]]:
+    """Whole-word tokens present in both vocabularies, in model A's id order (BPE ids roughly follow
+    merge order, i.e. frequency), at most ``limit``.
+
+    A token is a whole word when it is " " + w, the word-start form (leading space) of w, with the
+    same string in both vocabularies (so neither tokenizer splits the word), w ASCII letters only,
+    at least 3 of them, and w (lower-cased) a word of ``words`` — by default
+    :func:`prompts.words.english_words`, the words standing alone at least 20 times in the bundled
+    English prose. That rule keeps " house" and " The" and drops word-start pieces such as " con",
+    " pro" and " com", which BPE vocabularies hold as the beginnings of longer words.
+    """
+    known = english_words() if words is None else words
     index_b = {}
     for token_id, piece in enumerate(vocabulary_b):
         index_b.setdefault(piece, token_id)
     shared = []
     for token_id, piece in enumerate(vocabulary_a):
         word = piece[1:]
-        if piece.startswith(" ") and len(word) >= 3 and word.isalpha() and word.isascii() and piece in index_b:
+        if (piece.startswith(" ") and len(word) >= 3 and word.isascii() and word.isalpha()
+                and word.lower() in known and piece in index_b):
             shared.append((piece, token_id, index_b[piece]))
             if len(shared) == limit:
                 break

@@ -6,6 +6,7 @@ from geometry import global_similarity, twonn
 from lm import load_model, resolve_model
 from lm.embeddings import input_embeddings, vocabulary
 from pipeline.models import cross_model_analysis, embedding_analysis, shared_tokens, stored_embedding_results
+from prompts.words import english_words
 from tests.tiny_model import build_tiny_model
 
 
@@ -26,8 +27,19 @@ def test_embedding_id_is_computed_once_then_served_from_the_store(tiny_model_dir
 def test_shared_tokens_keep_whole_words_present_in_both():
     a = [" the", " The", "ing", " cat", " dog", " x", " über"]
     b = [" dog", " the", " cat", " The"]
-    assert [t for t, _, _ in shared_tokens(a, b, limit=10)] == [" the", " The", " cat", " dog"]
-    assert shared_tokens(a, b, limit=2)[1] == (" The", 1, 3)
+    words = {"the", "cat", "dog", "x", "über"}
+    assert [t for t, _, _ in shared_tokens(a, b, limit=10, words=words)] == [" the", " The", " cat", " dog"]
+    assert shared_tokens(a, b, limit=2, words=words)[1] == (" The", 1, 3)
+
+
+def test_shared_whole_words_leave_out_word_start_pieces():
+    """Issue 11, finding 8: " con", " pro", " com" are pieces of longer words, not words."""
+    pieces = [" con", " pro", " com", " house", " The", " people", " car", " north", "ing", " dis"]
+    shared = [token for token, _, _ in shared_tokens(pieces, pieces[::-1], limit=100)]
+    assert shared == [" house", " The", " people", " car", " north"]
+    words = english_words()
+    assert {"house", "people", "the", "january", "october"} <= words
+    assert not {"con", "pro", "com", "ing", "tion"} & words
 
 
 def test_a_model_compared_with_itself_is_perfectly_similar(tiny_model_dir, tmp_path):
