@@ -23,6 +23,7 @@ import numpy as np
 
 from lm.errors import PromptError
 from lm.loading import LoadedModel
+from lm.token_text import covered_texts
 
 _CHUNK = 256  # positions per log-softmax chunk (bounds memory for large vocabularies)
 
@@ -57,8 +58,11 @@ def tokenize(loaded: LoadedModel, text: str, *, add_special_tokens: bool = False
 
 
 def token_strings(loaded: LoadedModel, token_ids: np.ndarray) -> tuple[str, ...]:
-    """Each token decoded on its own, so leading spaces and byte pieces stay visible."""
-    return tuple(loaded.tokenizer.decode([int(i)]) for i in token_ids)
+    """Each token decoded on its own, so leading spaces stay visible; a token holding part of a
+    character shows that character and its bytes (:func:`lm.token_text.covered_texts`)."""
+    ids = [int(i) for i in token_ids]
+    decoded = [loaded.tokenizer.decode([i]) for i in ids]
+    return covered_texts(decoded, loaded.tokenizer.convert_ids_to_tokens(ids))
 
 
 def _loss_and_entropy(logits, token_ids):

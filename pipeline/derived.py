@@ -43,17 +43,20 @@ def derived_arrays(store: ResultStore | None, *, base_key: str, name: str, param
 
 
 def token_clusters(outcome: Outcome, *, layer: int, n_clusters: int, points: Points,
-                   store: ResultStore | None) -> dict[str, np.ndarray]:
-    """Agglomerative (cosine, average-linkage) clusters of the tokens at ``layer``, ranked by
-    harmonic-mean local ID, low first. Arrays: labels (M,), cluster_ids (C,), cluster_sizes (C,)."""
+                   store: ResultStore | None, low_id_share: float = 0.5) -> dict[str, np.ndarray]:
+    """Clusters of the tokens at ``layer`` (:func:`geometry.clusters.semantic_clusters`: the
+    ``low_id_share`` of tokens of lowest local ID, centred, cosine-Ward), ranked by harmonic-mean
+    local ID, low first. Arrays: labels (M,) with −1 for tokens not clustered, cluster_ids (C,),
+    cluster_sizes (C,)."""
     analysis = outcome.analysis
 
     def compute() -> dict[str, np.ndarray]:
-        result = semantic_clusters(points()[layer], n_clusters=min(n_clusters, analysis.kept.size),
-                                   local_ids=analysis.local_id[layer - 1])
+        clustered = int(np.ceil(low_id_share * analysis.kept.size - 1e-9))
+        result = semantic_clusters(points()[layer], n_clusters=max(1, min(n_clusters, clustered)),
+                                   local_ids=analysis.local_id[layer - 1], low_id_share=low_id_share)
         return {"labels": result.labels, "cluster_ids": result.cluster_ids, "cluster_sizes": result.cluster_sizes}
 
-    params = {"layer": layer, "n_clusters": n_clusters, "version": CLUSTERS_VERSION}
+    params = {"layer": layer, "n_clusters": n_clusters, "low_id_share": low_id_share, "version": CLUSTERS_VERSION}
     return derived_arrays(store, base_key=outcome.key, name="clusters", params=params, compute=compute)
 
 

@@ -39,15 +39,27 @@ def layer_views() -> None:
     st.html(figures.painted_text(tokens, values, label=label, low=float(low), high=float(high)))
 
     st.subheader(f"Semantic clusters at layer {layer}")
-    n_clusters = st.slider("Number of clusters", 2, min(20, len(tokens) - 1), min(8, len(tokens) - 1), key="n_clusters")
+    shares = {"the half with the lowest local ID": 0.5, "every token": 1.0}
+    left, right = st.columns(2)
+    which = left.radio("Tokens clustered", list(shares), horizontal=True, key="cluster_share",
+                       help="Lee et al. 2025 find semantic clusters among the tokens of low local ID.")
+    share = shares[which]
+    clustered = int(np.ceil(share * len(tokens)))
+    n_clusters = right.slider("Number of clusters", 2, max(3, min(20, clustered)), min(8, max(2, clustered)),
+                              key="n_clusters")
     store = store_handle(current_store_path()).store
-    clusters = with_messages(lambda: token_clusters(outcome, layer=layer, n_clusters=n_clusters,
+    clusters = with_messages(lambda: token_clusters(outcome, layer=layer, n_clusters=n_clusters, low_id_share=share,
                                                      points=hidden_states(outcome, request), store=store))
     if clusters is not None:
-        st.caption("Agglomerative clustering (cosine distance, average linkage); cluster 0 has the lowest "
-                   "harmonic-mean local ID. Colours match the table.")
+        sizes = clusters["cluster_sizes"]
+        st.caption(f"Agglomerative clustering of {int(sizes.sum())} of {len(tokens)} tokens ({which}): the layer's "
+                   "states centred on their mean, compared by direction (cosine), Ward linkage. Cluster 0 has the "
+                   f"lowest harmonic-mean local ID; the largest holds {int(sizes.max())} tokens "
+                   f"({100 * sizes.max() / len(tokens):.0f} % of the prompt). Colours match the table"
+                   + ("; grey tokens are not clustered." if share < 1 else "."))
         st.html(figures.cluster_text(tokens, clusters["labels"]))
-        st.dataframe(figures.cluster_table(tokens, clusters), hide_index=True)
+        st.dataframe(figures.cluster_table(tokens, clusters), hide_index=True,
+                     column_config={"colour": st.column_config.TextColumn("colour", width="small")})
 
     st.subheader("Nearest neighbours of a token")
     if analysis.n_token_neighbours == 0:

@@ -21,7 +21,14 @@ def test_tokens_page_paints_text_lists_clusters_and_neighbours(tiny_model_dir):
     tables = [frame.value for frame in app.dataframe]
     clusters = next(t for t in tables if "harmonic mean local ID" in t.columns)
     assert clusters["tokens"].sum() == expected.kept.size
-    assert list(clusters["harmonic mean local ID"]) == sorted(clusters["harmonic mean local ID"])
+    assert clusters["cluster"].iloc[-1] == "not clustered"  # the high-local-ID half, in grey
+    assert clusters["tokens"].iloc[-1] == expected.kept.size - np.ceil(expected.kept.size / 2)
+    means = list(clusters["harmonic mean local ID"].iloc[:-1])
+    assert means == sorted(means)
+    assert clusters["colour"].str.fullmatch("#[0-9A-Fa-f]{6}").all()
+    swatches = next(frame for frame in app.dataframe if "harmonic mean local ID" in frame.value.columns)
+    for colour in clusters["colour"]:  # each swatch cell is painted in its cluster's colour
+        assert f"background-color: {colour}".lower() in str(swatches.proto).lower()
     neighbours = next(t for t in tables if "LLE weight" in t.columns)
     assert abs(neighbours["LLE weight"].sum() - 1.0) < 1e-4
 
@@ -46,3 +53,14 @@ def test_a_corpus_result_without_neighbour_lists_says_so_and_run_adds_them(tiny_
     assert not app.exception and not any("corpus run" in info.value for info in app.info)
     neighbours = next(frame.value for frame in app.dataframe if "LLE weight" in frame.value.columns)
     assert abs(neighbours["LLE weight"].sum() - 1.0) < 1e-4
+
+
+def test_cjk_and_emoji_tokens_show_their_characters(tiny_model_dir):
+    """Issue 13, item 3: the tiny byte-level tokenizer splits 日本 and 🙂 into byte tokens."""
+    prompt = "日本の本 🙂 " + PROMPT
+    app = press_run(page("tokens", model_dir=tiny_model_dir, prompt=prompt).run())
+    assert not app.exception and not app.error
+    painted = " ".join(element.proto.body for element in app.get("html"))
+    assert "\ufffd" not in painted and "⟨日" in painted and "⟨🙂" in painted
+    picker = app.selectbox(key="tokens_selected")
+    assert picker.options and not any("\ufffd" in option for option in picker.options)

@@ -47,23 +47,47 @@ def _legend(label: str, low: float, high: float) -> str:
             f"{high:.1f}</div>")
 
 
-def cluster_text(tokens: list[str], labels: np.ndarray) -> str:
-    """HTML of the text with each token coloured by its cluster (cluster 0 = lowest local ID)."""
+UNCLUSTERED = "#9e9e9e"
+
+
+def cluster_colour(label: int) -> str:
+    """Colour of cluster ``label`` (grey for −1, a token not clustered)."""
     palette = qualitative.Dark24
-    spans = [f'<span title="cluster {label}" style="color:{palette[label % len(palette)]};font-weight:600">'
-             f"{_visible(token)}</span>" for token, label in zip(tokens, labels)]
+    return UNCLUSTERED if label < 0 else palette[label % len(palette)]
+
+
+def cluster_text(tokens: list[str], labels: np.ndarray) -> str:
+    """HTML of the text with each token coloured by its cluster (cluster 0 = lowest local ID; tokens
+    not clustered in grey)."""
+    spans = []
+    for token, label in zip(tokens, labels):
+        weight = "400" if label < 0 else "600"
+        name = "not clustered (local ID above the cut-off)" if label < 0 else f"cluster {label}"
+        spans.append(f'<span title="{name}" style="color:{cluster_colour(int(label))};font-weight:{weight}">'
+                     f"{_visible(token)}</span>")
     return '<div style="line-height:1.9;font-size:1.05rem">' + "".join(spans) + "</div>"
 
 
-def cluster_table(tokens: list[str], clusters: dict[str, np.ndarray], *, show: int = 12) -> pd.DataFrame:
+def cluster_table(tokens: list[str], clusters: dict[str, np.ndarray], *, show: int = 12):
+    """One row per cluster (and one for the tokens not clustered), with a colour swatch: a pandas
+    Styler whose "colour" column is painted in the cluster's colour."""
     labels = clusters["labels"]
     rows = []
     for label, (local, size) in enumerate(zip(clusters["cluster_ids"], clusters["cluster_sizes"])):
-        members = [tokens[i] for i in np.flatnonzero(labels == label)]
-        distinct = list(dict.fromkeys(t.strip() or repr(t) for t in members))
-        rows.append({"cluster": label, "harmonic mean local ID": round(float(local), 2), "tokens": int(size),
-                     "members": " · ".join(distinct[:show]) + (" …" if len(distinct) > show else "")})
-    return pd.DataFrame(rows)
+        rows.append({"colour": cluster_colour(label), "cluster": str(label),
+                     "harmonic mean local ID": round(float(local), 2), "tokens": int(size),
+                     "members": _members(tokens, np.flatnonzero(labels == label), show=show)})
+    left_out = np.flatnonzero(labels < 0)
+    if left_out.size:
+        rows.append({"colour": UNCLUSTERED, "cluster": "not clustered", "harmonic mean local ID": None,
+                     "tokens": int(left_out.size), "members": _members(tokens, left_out, show=show)})
+    frame = pd.DataFrame(rows)
+    return frame.style.map(lambda colour: f"background-color: {colour}; color: {colour}", subset=["colour"])
+
+
+def _members(tokens: list[str], rows: np.ndarray, *, show: int) -> str:
+    distinct = list(dict.fromkeys(tokens[i].strip() or repr(tokens[i]) for i in rows))
+    return " · ".join(distinct[:show]) + (" …" if len(distinct) > show else "")
 
 
 def local_id_heatmap(analysis: Analysis) -> go.Figure:
