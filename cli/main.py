@@ -18,6 +18,7 @@ examples:
   python -m cli export --format parquet --out results/ --corpus python-stdlib
   python -m cli checkpoints runs/my-model/ --prompt "The quick brown fox..."
   python -m cli lora-sweep --model SmolLM2-135M-Instruct --steps 30
+  python -m cli embeddings --model Gemma-3-270M
 
 While the dashboard has the store open, runs write to files in <store>.shards/; the dashboard
 merges them when it starts and on "Refresh from CLI runs" (or run `python -m cli merge`).
@@ -153,6 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.training_commands import add_training_commands
 
     add_training_commands(commands, store=store, int_at_least=_int_at_least, positive_float=_positive_float)
+
+    embeddings = commands.add_parser(
+        "embeddings", parents=[store], help="embedding-matrix ID of a model's whole vocabulary (exact, resumable)",
+        description="The intrinsic dimension of the model's input-embedding matrix on every row (reserved, zero and "
+                    "duplicate rows dropped) and each token's local ID, as the Embeddings page shows them. Blocks of "
+                    "rows are saved as they finish: rerun the same command to resume a stopped one.")
+    embeddings.add_argument("--model", help="bundled model name or local folder (default: the bundled SmolLM2)")
+    embeddings.add_argument("--sample", type=_int_at_least(64), metavar="N",
+                            help="use a seeded sample of N rows instead of every row")
+    embeddings.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
+                            help="precision the model is loaded in (default float32)")
     return parser
 
 
@@ -173,6 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             command = lora_sweep_command if args.command == "lora-sweep" else checkpoints_command
             return command(args, argv)
+        if args.command == "embeddings":
+            from cli.embeddings import embeddings_command
+
+            return embeddings_command(args)
         from cli.store_commands import export_command, list_command, merge_command
 
         return {"list": list_command, "export": export_command, "merge": merge_command}[args.command](args)

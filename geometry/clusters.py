@@ -191,3 +191,31 @@ def semantic_clusters(
         low_id_share=float(low_id_share),
         id_cutoff=float(chosen.max()),
     )
+
+
+def neighbourhood_groups(seeds, neighbors) -> np.ndarray:
+    """Groups of tokens whose neighbourhoods meet (Lee et al.'s low-ID clusters on the vocabulary).
+
+    Each seed token is joined to its listed nearest neighbours; the groups are the connected
+    components of that graph, so two seeds are in one group when one is among the other's
+    neighbours or they share a neighbour (directly or through other seeds). Returns one label per
+    seed, numbered 0, 1, … in the order the groups' first seeds appear.
+
+    seeds:      (s,) token ids; neighbors: (s, m) token ids of each seed's nearest tokens.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    seeds = np.asarray(seeds, dtype=np.int64)
+    neighbors = np.asarray(neighbors, dtype=np.int64)
+    if neighbors.ndim != 2 or neighbors.shape[0] != seeds.size:
+        raise GeometryError(f"neighbors must have one row per seed; got {neighbors.shape} for {seeds.size} seeds.")
+    nodes, compact = np.unique(np.concatenate([seeds, neighbors.ravel()]), return_inverse=True)
+    source = np.repeat(compact[: seeds.size], neighbors.shape[1])
+    target = compact[seeds.size :]
+    graph = coo_matrix((np.ones(source.size), (source, target)), shape=(nodes.size, nodes.size))
+    _, component = connected_components(graph, directed=False)
+    raw = component[compact[: seeds.size]]
+    _, first = np.unique(raw, return_index=True)
+    order = np.argsort(np.argsort(first))  # rank of each component by its first seed
+    return order[np.searchsorted(np.unique(raw), raw)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geometry.errors import TooFewPointsError
+from geometry.errors import GeometryError, TooFewPointsError
 from geometry.exact_distances import exact_storage, nearest_below
 from geometry.validation import check_points, check_positive_int
 
@@ -95,7 +95,8 @@ def candidate_threshold(lowest: np.ndarray, lowest_norms: np.ndarray, row_norms:
     return np.where(threshold < upper, np.nextafter(threshold, np.float32(np.inf)), threshold)
 
 
-def nearest_neighbors(points, *, k: int, block_bytes: int = _BLOCK_BYTES) -> Neighbors:
+def nearest_neighbors(points, *, k: int, block_bytes: int = _BLOCK_BYTES,
+                      query_rows: tuple[int, int] | None = None) -> Neighbors:
     """Exact k nearest neighbours (self excluded): a certified float32 search, float64 results.
 
     The result is, by definition, the float64 one: for each point i the k points j ≠ i with the
@@ -119,8 +120,11 @@ def nearest_neighbors(points, *, k: int, block_bytes: int = _BLOCK_BYTES) -> Nei
 
     Parameters
     ----------
-    points: (n, d) array.
-    k:      number of neighbours; needs n ≥ k + 1.
+    points:     (n, d) array.
+    k:          number of neighbours; needs n ≥ k + 1.
+    query_rows: (start, stop): the neighbours (among all n points) of these rows only — the same
+                as those rows of the full search (a long search made by blocks that are saved and
+                resumed, e.g. a whole vocabulary).
     """
     k = check_positive_int(k, name="k")
     x = check_points(points, min_points=k + 1, what=f"a {k}-nearest-neighbour search")
@@ -132,11 +136,14 @@ def nearest_neighbors(points, *, k: int, block_bytes: int = _BLOCK_BYTES) -> Nei
     column_norms32 = ((1.0 - cloud.tau) * q).astype(np.float32)
     rows_per_block = max(1, min(n, block_bytes // (4 * n)))
     rows_per_chunk = max(1, min(rows_per_block, _CHUNK_BYTES // (4 * n)))
-    distances = np.empty((n, k), dtype=np.float64)
-    indices = np.empty((n, k), dtype=np.int64)
+    begin, end = (0, n) if query_rows is None else (int(query_rows[0]), int(query_rows[1]))
+    if not 0 <= begin <= end <= n:
+        raise GeometryError(f"query_rows must be (start, stop) with 0 ≤ start ≤ stop ≤ {n}; got {query_rows!r}.")
+    distances = np.empty((end - begin, k), dtype=np.float64)
+    indices = np.empty((end - begin, k), dtype=np.int64)
     chunk_buffer = np.empty((rows_per_chunk, n), dtype=np.float32)
-    for start in range(0, n, rows_per_block):
-        stop = min(n, start + rows_per_block)
+    for start in range(begin, end, rows_per_block):
+        stop = min(end, start + rows_per_block)
         products = y[start:stop] @ y.T  # one float32 product per block (BLAS sgemm)
         products *= np.float32(2.0)  # exact
         for first in range(start, stop, rows_per_chunk):
@@ -148,7 +155,7 @@ def nearest_neighbors(points, *, k: int, block_bytes: int = _BLOCK_BYTES) -> Nei
             lowest = np.argpartition(block, k - 1, axis=1)[:, :k]
             threshold = candidate_threshold(block[rows[:, None], lowest], q[lowest], q[first:last],
                                             tau=cloud.tau, eta=cloud.eta)
-            distances[first:last], indices[first:last], _ = nearest_below(
+            distances[first - begin : last - begin], indices[first - begin : last - begin], _ = nearest_below(
                 storage, first_row=first, bounds=block, threshold=threshold, k=k)
         del products
     return Neighbors(distances=distances, indices=indices)

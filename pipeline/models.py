@@ -1,99 +1,28 @@
-"""Model-level analyses (no prompt): the ID of the input-embedding matrix (Kataiwa et al. 2025) and
-the comparison of two models on the tokens they share (Lee et al. 2025: global similarity, LLE
-weight transfer, Emb2Emb and steering-vector transfer). Cached like prompt analyses."""
+"""Model-level analyses (no prompt): the comparison of two models on the tokens they share (Lee et al.
+2025: global similarity, LLE weight transfer, Emb2Emb and steering-vector transfer), cached like
+prompt analyses. The ID of one model's input-embedding matrix is in :mod:`pipeline.vocabulary`."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from typing import Collection
 
 import numpy as np
 
-from cache import ResultStore, StoreError, spec_key
+from cache import ResultStore, spec_key
 from geometry.cross_model import global_similarity
 from geometry.errors import GeometryError
 from geometry.emb2emb import fit_emb2emb, steering_transfer
-from geometry.embedding_id import EMBEDDING_ID_VERSION, EmbeddingID, embedding_matrix_id
 from geometry.lle import lle_transfer
 from lm import ModelSpec, model_fingerprint, resolve_model
 from lm.embeddings import input_embeddings, vocabulary
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
+from pipeline.vocabulary import read_record, write_record
 from prompts.words import english_words
 
-EMBEDDING_KIND = "embedding_id"
 CROSS_KIND = "cross_model"
 CROSS_VERSION = 2  # 2: shared tokens are whole words of the bundled word list
-
-
-@dataclass(frozen=True)
-class EmbeddingOutcome:
-    model_name: str
-    fingerprint: str
-    result: EmbeddingID
-    from_cache: bool
-    seconds: float
-
-
-def _get(store: ResultStore | None, key: str):
-    if store is None:
-        return None
-    try:
-        return store.get(key)
-    except StoreError:
-        return None
-
-
-def _put(store: ResultStore | None, key: str, **record) -> None:
-    if store is not None:
-        try:
-            store.put(key, **record)
-        except StoreError:
-            pass  # shown anyway; recomputed next time
-
-
-def embedding_analysis(model: str, *, store: ResultStore | None, max_points: int = 16384, dtype: str = "float32",
-                       loader: ModelLoader = default_loader, progress: Progress = no_progress,
-                       only_cached: bool = False) -> EmbeddingOutcome | None:
-    """ID of the model's whole input-embedding matrix (seeded subsample of ``max_points`` rows).
-
-    ``only_cached``: return None instead of computing when the store does not have it.
-    """
-    started = time.perf_counter()
-    spec = resolve_model(model)
-    fingerprint = model_fingerprint(spec)
-    key_spec = {"model": fingerprint, "max_points": max_points, "version": EMBEDDING_ID_VERSION}
-    key = spec_key(key_spec)
-    hit = _get(store, key)
-    if hit is not None and hit.kind == EMBEDDING_KIND:
-        return EmbeddingOutcome(model_name=hit.meta["model_name"], fingerprint=fingerprint,
-                                result=EmbeddingID(**hit.meta["result"]), from_cache=True,
-                                seconds=time.perf_counter() - started)
-    if only_cached:
-        return None
-    progress(0.05, f"Loading {spec.name}")
-    matrix = input_embeddings(loader(spec, dtype))
-    progress(0.3, f"Nearest neighbours of {min(max_points, matrix.shape[0])} of {matrix.shape[0]} embedding rows")
-    result = embedding_matrix_id(matrix, max_points=max_points, seed=0)
-    _put(store, key, kind=EMBEDDING_KIND, spec=key_spec, arrays={},
-         meta={"model_name": spec.name, "result": dataclasses.asdict(result)}, seconds=time.perf_counter() - started)
-    progress(1.0, "Done")
-    return EmbeddingOutcome(model_name=spec.name, fingerprint=fingerprint, result=result, from_cache=False,
-                            seconds=time.perf_counter() - started)
-
-
-def stored_embedding_results(store: ResultStore | None) -> list[dict]:
-    """Every embedding-matrix result in the store (one per model and setting), for the bar chart."""
-    if store is None:
-        return []
-    rows = []
-    for key in store.keys(kind=EMBEDDING_KIND):
-        record = _get(store, key)
-        if record is not None:
-            rows.append({"model": record.meta["model_name"], "max_points": record.spec["max_points"],
-                         **record.meta["result"]})
-    return rows
 
 
 @dataclass(frozen=True)
@@ -170,7 +99,7 @@ def cross_model_analysis(model_a: str, model_b: str, *, store: ResultStore | Non
     key_spec = {"a": model_fingerprint(specs[0]), "b": model_fingerprint(specs[1]), "n_tokens": n_tokens,
                 "lle_k": lle_k, "version": CROSS_VERSION}
     key = spec_key(key_spec)
-    hit = _get(store, key)
+    hit = read_record(store, key)
     if hit is not None and hit.kind == CROSS_KIND:
         meta = dict(hit.meta)
         meta["tokens"] = tuple(meta["tokens"])
@@ -210,6 +139,6 @@ def cross_model_analysis(model_a: str, model_b: str, *, store: ResultStore | Non
     )
     meta = dataclasses.asdict(result)
     meta["tokens"] = list(result.tokens)
-    _put(store, key, kind=CROSS_KIND, spec=key_spec, meta=meta, arrays={})
+    write_record(store, key, kind=CROSS_KIND, spec=key_spec, meta=meta, arrays={})
     progress(1.0, "Done")
     return result

@@ -1,9 +1,11 @@
-"""Embeddings: intrinsic dimension of the whole token-embedding matrix (Kataiwa et al. 2025)."""
+"""Embeddings: the whole vocabulary as one point cloud — the intrinsic dimension of the input-embedding
+matrix (Kataiwa et al. 2025) and each token's local ID in it (Lee et al. 2025)."""
 
 import pandas as pd
 import streamlit as st
 
-from pipeline.models import embedding_analysis, stored_embedding_results
+from pipeline.vocabulary import BLOCK_ROWS, K_LOCAL, stored_embedding_results, vocabulary_geometry
+from ui.figures import vocabulary as figures
 from ui.figures.compare import embedding_bar
 from ui.page import open_view
 from ui.resources import current_store_path, loaded_model, store_handle
@@ -14,38 +16,68 @@ request, _ = open_view(
     "Embeddings",
     caption="The rows of the input-embedding matrix (the whole vocabulary) as one point cloud. Redundancy "
     "1 − ID/D says how much of the width the vocabulary does not use; Kataiwa et al. 2025 suggest "
-    "the ID as a guide for the LoRA rank.",
+    "the ID as a guide for the LoRA rank. Lee et al. 2025 measure each token's local ID in this cloud.",
     needs_result=False,
 )
 store = store_handle(current_store_path()).store
-max_points = st.select_slider("Rows used (seeded sample)", [4096, 8192, 16384, 32768], value=16384,
-                              help="Exact nearest neighbours of the full vocabulary take minutes; a seeded sample "
-                                   "gives the same ID up to its error bar.")
+left, right = st.columns([2, 3])
+rows_choice = left.radio("Rows", ["every row (exact)", "a seeded sample"], horizontal=True, key="embedding_rows",
+                         help="Reserved rows (<unused…> placeholders, control tokens), zero rows and duplicates "
+                              "are dropped either way, with counts.")
+max_points = None
+if rows_choice == "a seeded sample":
+    max_points = right.select_slider("Rows in the sample", [4096, 8192, 16384, 32768], value=16384,
+                                     key="embedding_sample",
+                                     help="A sample makes the cloud sparser, so the ID is probed at a coarser scale.")
 measure = st.button(f"Measure {request.model}")
-outcome = with_messages(lambda: with_progress(
-    "Measuring the embedding matrix", lambda progress: embedding_analysis(
+geometry = with_messages(lambda: with_progress(
+    "Measuring the embedding matrix", lambda progress: vocabulary_geometry(
         request.model, store=store, max_points=max_points, dtype=request.dtype, loader=loaded_model,
         progress=progress, only_cached=not measure)))
-if outcome is not None:
-    result = outcome.result
-    where = "from the cache" if outcome.from_cache else "computed"
-    st.caption(f"{outcome.model_name}: {where} in {outcome.seconds:.2f} s.")
+if geometry is not None:
+    result = geometry.result
+    where = "from the cache" if geometry.from_cache else "computed"
+    st.caption(f"{geometry.model_name}: {where} in {geometry.seconds:.1f} s.")
     columns = st.columns(5)
-    columns[0].metric("ID (TwoNN, linear fit)", f"{result.id_twonn:.1f}", help=f"± {result.error_twonn:.2f}")
-    columns[1].metric("ID (TwoNN, MLE)", f"{result.id_twonn_mle:.1f}", help=f"± {result.error_twonn_mle:.2f}")
-    columns[2].metric("Harmonic mean of local MLE", f"{result.id_local_mle:.1f}", help=f"k = {result.k_local}")
+    columns[0].metric("ID (TwoNN, linear fit)", f"{result.id_twonn:.2f}", help=f"± {result.error_twonn:.2f}")
+    columns[1].metric("ID (TwoNN, MLE)", f"{result.id_twonn_mle:.2f}", help=f"± {result.error_twonn_mle:.2f}")
+    columns[2].metric("Harmonic mean of local MLE", f"{result.id_local_mle:.2f}", help=f"k = {result.k_local}")
     columns[3].metric("Redundancy 1 − ID/D", f"{100 * result.redundancy:.1f} %", help=f"D = {result.n_features}")
     columns[4].metric("Suggested LoRA rank", result.lora_rank, help="Smallest power of two ≥ the TwoNN ID.")
+    dropped = geometry.dropped
     st.dataframe(pd.DataFrame([
         {"rows": "in the matrix", "count": result.n_rows},
-        {"rows": "dropped: zero / unused (norm ≤ 1e-6 × median)", "count": result.n_zero_rows},
+        {"rows": "dropped: <unused…> and other placeholder tokens", "count": dropped["unused placeholders"]},
+        {"rows": "dropped: control tokens (the tokenizer's special tokens)", "count": dropped["control tokens"]},
+        {"rows": "dropped: zero rows (norm ≤ 1e-6 × median)", "count": result.n_zero_rows},
         {"rows": "dropped: exact duplicates", "count": result.n_exact_duplicates},
         {"rows": "dropped: near duplicates (equal on a 1e-6 × median-norm grid)", "count": result.n_near_duplicates},
         {"rows": "left out by the seeded sample", "count": result.n_subsampled_out},
         {"rows": "used for the estimate", "count": result.n_used},
     ]), hide_index=True)
+
+    st.subheader("Tokens of lowest and highest local ID")
+    count = st.slider("Tokens in each table", 10, 100, 30, step=5, key="embedding_extremes")
+    low = figures.extreme_rows(geometry.local_ids, count=count, lowest=True)
+    high = figures.extreme_rows(geometry.local_ids, count=count, lowest=False)
+    low_groups, high_groups = figures.token_groups(geometry, low), figures.token_groups(geometry, high)
+    low_in, low_n = figures.grouped_share(low_groups)
+    high_in, high_n = figures.grouped_share(high_groups)
+    st.caption(
+        f"Local ID of each of the {result.n_used:,} tokens: Levina–Bickel MLE with its k = {K_LOCAL} nearest tokens "
+        "(Euclidean) in the embedding matrix. A colour marks tokens whose neighbourhoods (5 nearest tokens) meet: "
+        f"{low_in} of the {count} lowest-ID tokens share a neighbourhood with another of them ({low_n} groups); "
+        f"{high_in} of the {count} highest-ID tokens do ({high_n} groups). Grey: no shared neighbourhood.")
+    left, right = st.columns(2)
+    left.markdown("**Lowest local ID**")
+    left.dataframe(figures.extreme_table(geometry, low, groups=low_groups), hide_index=True)
+    right.markdown("**Highest local ID**")
+    right.dataframe(figures.extreme_table(geometry, high, groups=high_groups), hide_index=True)
 elif not measure:
-    st.info(f"Press **Measure {request.model}** (loads the model; ~15 s for 16,384 rows).")
+    st.info(f"Press **Measure {request.model}**: it loads the model and compares every row of its embedding matrix "
+            f"with every other, exactly, by blocks of {BLOCK_ROWS:,} rows, with progress and an estimate of the "
+            "time left from the blocks done. Finished blocks are kept in the store, so a stopped search resumes; "
+            "`python -m cli embeddings --model NAME` does the same from a terminal.")
 rows = stored_embedding_results(store)
 if rows:
     show_figure(embedding_bar(rows), name="embedding-id-by-model", data=pd.DataFrame(rows))

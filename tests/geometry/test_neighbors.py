@@ -42,3 +42,12 @@ def test_prepare_cloud_searches_all_points_only_when_there_are_duplicates():
     assert doubled.n_duplicates == 5
     assert doubled.all_neighbors.distances.shape == (45, 6)
     assert doubled.neighbors.distances.shape == (40, 16)
+
+
+def test_query_rows_give_the_same_rows_as_the_full_search():
+    points = np.random.default_rng(5).normal(size=(300, 7))
+    full = nearest_neighbors(points, k=6)
+    for start, stop in [(0, 300), (0, 1), (17, 140), (299, 300), (40, 40)]:
+        part = nearest_neighbors(points, k=6, query_rows=(start, stop), block_bytes=8 * 300 * 16)
+        np.testing.assert_array_equal(part.indices, full.indices[start:stop])
+        np.testing.assert_array_equal(part.distances, full.distances[start:stop])

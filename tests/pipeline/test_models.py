@@ -2,26 +2,12 @@ import numpy as np
 import pytest
 
 from cache import open_store
-from geometry import global_similarity, twonn
+from geometry import global_similarity
 from lm import load_model, resolve_model
 from lm.embeddings import input_embeddings, vocabulary
-from pipeline.models import cross_model_analysis, embedding_analysis, shared_tokens, stored_embedding_results
+from pipeline.models import cross_model_analysis, shared_tokens
 from prompts.words import english_words
 from tests.tiny_model import build_tiny_model
-
-
-def test_embedding_id_is_computed_once_then_served_from_the_store(tiny_model_dir):
-    store = open_store(":memory:")
-    first = embedding_analysis(str(tiny_model_dir), store=store, max_points=4096)
-    matrix = input_embeddings(load_model(resolve_model(str(tiny_model_dir))))
-    assert first.result.n_rows == matrix.shape[0] and first.result.n_features == matrix.shape[1]
-    assert first.result.id_twonn == pytest.approx(twonn(matrix).id, rel=1e-9)
-    assert first.result.redundancy == pytest.approx(1 - first.result.id_twonn / matrix.shape[1])
-    again = embedding_analysis(str(tiny_model_dir), store=store, max_points=4096,
-                               loader=lambda *a: pytest.fail("the model must not load"))
-    assert again.from_cache and again.result == first.result
-    assert [row["model"] for row in stored_embedding_results(store)] == [first.model_name]
-    assert embedding_analysis(str(tiny_model_dir), store=store, max_points=8192, only_cached=True) is None
 
 
 def test_shared_tokens_keep_whole_words_present_in_both():
