@@ -60,19 +60,20 @@ if geometry is not None:
     count = st.slider("Tokens in each table", 10, 100, 30, step=5, key="embedding_extremes")
     low = figures.extreme_rows(geometry.local_ids, count=count, lowest=True)
     high = figures.extreme_rows(geometry.local_ids, count=count, lowest=False)
-    low_groups, high_groups = figures.token_groups(geometry, low), figures.token_groups(geometry, high)
-    low_in, low_n = figures.grouped_share(low_groups)
-    high_in, high_n = figures.grouped_share(high_groups)
+    groups = figures.token_groups(geometry, low)
+    grouped, n_groups = figures.grouped_share(groups)
     st.caption(
         f"Local ID of each of the {result.n_used:,} tokens: Levina–Bickel MLE with its k = {K_LOCAL} nearest tokens "
-        "(Euclidean) in the embedding matrix. A colour marks tokens whose neighbourhoods (5 nearest tokens) meet: "
-        f"{low_in} of the {count} lowest-ID tokens share a neighbourhood with another of them ({low_n} groups); "
-        f"{high_in} of the {count} highest-ID tokens do ({high_n} groups). Grey: no shared neighbourhood.")
+        f"(Euclidean) in the embedding matrix. Lowest {count}: local ID {geometry.local_ids[low].min():.2f}–"
+        f"{geometry.local_ids[low].max():.2f}; highest {count}: {geometry.local_ids[high].min():.1f}–"
+        f"{geometry.local_ids[high].max():.1f}. A colour marks low-ID tokens whose neighbourhoods (5 nearest tokens) "
+        f"meet: {grouped} of the {count} fall into {n_groups} such groups; grey: no neighbourhood shared with "
+        "another of them.")
     left, right = st.columns(2)
-    left.markdown("**Lowest local ID**")
-    left.dataframe(figures.extreme_table(geometry, low, groups=low_groups), hide_index=True)
-    right.markdown("**Highest local ID**")
-    right.dataframe(figures.extreme_table(geometry, high, groups=high_groups), hide_index=True)
+    left.markdown("**Lowest local ID**, coloured by group")
+    left.dataframe(figures.extreme_table(geometry, low, groups=groups), hide_index=True)
+    right.markdown("**Highest local ID**, for contrast")
+    right.dataframe(figures.extreme_table(geometry, high, groups=None), hide_index=True)
 elif not measure:
     st.info(f"Press **Measure {request.model}**: it loads the model and compares every row of its embedding matrix "
             f"with every other, exactly, by blocks of {BLOCK_ROWS:,} rows, with progress and an estimate of the "
