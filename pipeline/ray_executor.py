@@ -25,6 +25,7 @@ starts, so importing it (or anything else of the project) never imports Ray.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -209,7 +210,7 @@ class RayExecutor:
 
     def __call__(self, units: Sequence[WorkUnit], config: CorpusConfig, *, sink, loader, report, should_stop) -> None:
         store_path = self._store_path(sink)
-        started_here = connect(self.address)
+        started_here = connect(self.address, notify=self.notify)
         import ray
 
         try:
@@ -224,6 +225,11 @@ class RayExecutor:
             retry_exceptions=False, runtime_env=_worker_environment())
         groups = [list(units[i : i + self.units_per_task]) for i in range(0, len(units), self.units_per_task)]
         resources = ray.cluster_resources()
+        for name, wanted, flag in (("CPU", self.cpus_per_task, "--cpus-per-task"),
+                                   ("GPU", self.gpus_per_task, "--gpus-per-task")):
+            if wanted > resources.get(name, 0):  # such a task would wait for ever
+                raise RayUnavailable(f"a task asks for {wanted:g} {name}(s) ({flag}) but the Ray cluster has "
+                                     f"{resources.get(name, 0):g} in all; ask for less or add nodes.")
         self.notify(f"Ray: {len(groups)} task(s) of up to {self.units_per_task} prompts on a cluster of "
                     f"{resources.get('CPU', 0):g} CPU(s) and {resources.get('GPU', 0):g} GPU(s); result files "
                     + ("come back to this machine." if self.shards == "return" else f"go to {store_path}.shards/."))
@@ -281,16 +287,21 @@ def _result(ray, ref) -> GroupOutcome:
         raise RayTaskFailed(f"a Ray task failed: {type(error).__name__}: {str(error).splitlines()[0]}") from None
 
 
-def connect(address: str | None) -> bool:
+def connect(address: str | None, *, notify: Callable[[str], None] = lambda text: None) -> bool:
     """Initialise Ray for a run; True if this call did it (the run shuts it down at its end), False
-    if Ray was already initialised in this process (then it is left as it is)."""
+    if Ray was already initialised in this process (then it is left as it is). Ray's own log lines
+    below ERROR are not shown (they would break the progress bar); ``notify`` says what happens."""
     try:
         import ray
     except ImportError:
         raise RayUnavailable(RAY_INSTALL_HINT) from None
     if ray.is_initialized():
         return False
-    options = dict(address=address, log_to_driver=False)
+    notify(f"Connecting to the Ray cluster at {address}…" if address else
+           "Starting a local Ray instance on this machine's cores (give --ray-address to use a cluster)…")
+    # The job's environment too, not only the tasks': a Ray client's server unpickles the config.
+    options = dict(address=address, log_to_driver=False, logging_level=logging.ERROR,
+                   runtime_env=_worker_environment())
     if address is None:
         options["include_dashboard"] = False
     try:

@@ -96,6 +96,15 @@ def test_a_ray_run_equals_a_sequential_run(cluster, tiny_model_dir, prompts_file
         assert found[table] == expected[table], table
 
 
+def test_a_task_the_cluster_cannot_run_is_refused_in_one_line(cluster, tiny_model_dir, prompts_file, tmp_path,
+                                                               capsys):
+    code = main(["run", "--model", str(tiny_model_dir), "--prompts", str(prompts_file), "--device", "cpu",
+                 "--store", str(tmp_path / "store.duckdb"), "--executor", "ray", "--gpus-per-task", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1] == ("error: a task asks for 1 GPU(s) (--gpus-per-task) but the Ray cluster has 0 "
+                                     "in all; ask for less or add nodes.")
+
+
 def crash_once(units, config, **options):
     """A task whose first attempt (in this test) dies after writing its shard: Ray retries it."""
     outcome = run_group(units, config, **options)
