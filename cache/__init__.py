@@ -1,6 +1,6 @@
 """The result store (DuckDB). The only package that imports duckdb."""
 
-from cache.errors import StoreCorruptError, StoreError, StoreLockedError
+from cache.errors import StoreCorruptError, StoreError, StoreLockedError, StoreReadOnlyError, StoreRefusedError
 from cache.keys import spec_key
 from cache.paths import default_store_path
 from cache.store import SCHEMA_VERSION, Membership, ResultStore, StoredResult, open_store
@@ -8,5 +8,6 @@ from cache.shards import MergeReport, ShardWriter, merge_shards, shard_status
 
 __all__ = [
     "SCHEMA_VERSION", "Membership", "MergeReport", "ResultStore", "ShardWriter", "StoreCorruptError", "StoreError",
-    "StoreLockedError", "StoredResult", "default_store_path", "merge_shards", "open_store", "shard_status", "spec_key",
+    "StoreLockedError", "StoreReadOnlyError", "StoreRefusedError", "StoredResult", "default_store_path",
+    "merge_shards", "open_store", "shard_status", "spec_key",
 ]

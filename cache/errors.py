@@ -12,4 +12,13 @@ class StoreLockedError(StoreError):
 
 
 class StoreCorruptError(StoreError):
-    """The file exists but is not a readable DuckDB database."""
+    """The file is a DuckDB database (by its header) that DuckDB reports as damaged."""
+
+
+class StoreRefusedError(StoreError):
+    """The path is not a store this program may open: not a regular DuckDB file, a database of
+    another program, a newer schema, or a folder that cannot be created. Nothing was changed."""
+
+
+class StoreReadOnlyError(StoreError):
+    """A write to a store that was opened read-only (e.g. the file or its folder is not writable)."""

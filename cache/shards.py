@@ -38,8 +38,10 @@ from typing import Iterable, Sequence
 
 import duckdb
 
-from cache.errors import StoreCorruptError, StoreError, StoreLockedError
-from cache.store import SCHEMA_VERSION, Membership, ResultStore, StoredResult, _is_lock_error, open_store
+from cache.errors import StoreError, StoreLockedError, StoreReadOnlyError
+from cache.store import (SCHEMA_VERSION, Membership, ResultStore, StoredResult, _is_lock_error, _rollback,
+                         move_aside, open_store)
+from cache.store_file import has_duckdb_header, is_damage
 
 SHARD_SUFFIX = ".duckdb"
 DEFAULT_ROTATE_SECONDS = 300.0
@@ -88,8 +90,11 @@ class MergeReport:
         if self.busy:
             parts.append(f"{len(self.busy)} file(s) still being written by a running batch job")
         if self.skipped:
-            parts.append("; ".join(f"{path.name}: {reason}" for path, reason in self.skipped))
-        return ("; ".join(parts) + ".").capitalize() if parts else ""
+            parts.append("not merged: " + "; ".join(f"{path.name}: {reason}" for path, reason in self.skipped))
+        if not parts:
+            return ""
+        sentence = "; ".join(parts) + "."
+        return sentence[0].upper() + sentence[1:]  # str.capitalize() would lowercase the rest
 
 
 def _sql_literal(path: Path) -> str:
@@ -129,13 +134,61 @@ def _merge_one(cursor, alias: str) -> tuple[int, int]:
         cursor.execute(f"DROP TABLE {incoming}")
         cursor.execute("COMMIT")
     except BaseException:
-        cursor.execute("ROLLBACK")
+        _rollback(cursor)
         raise
     return results, members
 
 
 class _Skip(Exception):
     """A shard that is left alone, with the reason."""
+
+
+def _verify(cursor, alias: str) -> None:
+    """Check, after the commit and before the shard is deleted, that every result, array and
+    per-layer value of the shard is in the store (the same or a newer result under its key).
+
+    The shard is the only other copy of its results, so it is deleted only when the store
+    demonstrably holds all of them, not merely because the commit reported success (a merge on a
+    full disk must never end with neither copy)."""
+    checks = {
+        "results": f"SELECT count(*) FROM {alias}.results s LEFT JOIN results m ON m.key = s.key "
+                   "WHERE m.key IS NULL OR m.created < s.created",
+        "arrays": f"SELECT count(*) FROM {alias}.arrays s JOIN {alias}.results r ON r.key = s.key "
+                  "JOIN results m ON m.key = s.key AND m.created = r.created "
+                  "LEFT JOIN arrays a ON a.key = s.key AND a.name = s.name WHERE a.key IS NULL",
+        "per-layer values": f"SELECT count(*) FROM {alias}.layer_values s JOIN {alias}.results r ON r.key = s.key "
+                            "JOIN results m ON m.key = s.key AND m.created = r.created "
+                            "LEFT JOIN layer_values v ON v.key = s.key AND v.layer = s.layer AND v.name = s.name "
+                            "WHERE v.key IS NULL",
+    }
+    for what, query in checks.items():
+        missing = int(cursor.execute(query).fetchone()[0])
+        if missing:
+            raise _Skip(f"{missing} {what} were not in the store after the merge (is the disk full?); left in "
+                        "place, to be merged again")
+
+
+def _unreadable(shard: Path, error: Exception) -> str:
+    """What happens to a shard that cannot be attached: moved aside (kept) only if it is a DuckDB file
+    that DuckDB reports as damaged, else left in place."""
+    try:
+        damaged = has_duckdb_header(shard) and is_damage(str(error))
+    except OSError:
+        damaged = False
+    if not damaged:
+        return f"cannot be read ({error}); left in place"
+    try:
+        aside = move_aside(shard)
+    except StoreError as problem:
+        return str(problem)
+    return f"damaged ({error}); moved to {aside.name}"
+
+
+def _detach(cursor, alias: str) -> None:
+    try:
+        cursor.execute(f"DETACH {alias}")
+    except duckdb.Error:  # after an IO error the attachment may be gone already; the merge's own error is reported
+        pass
 
 
 def _remove(shard: Path) -> None:
@@ -147,11 +200,16 @@ def merge_shards(store: ResultStore, *, shards: Iterable[str | Path] | None = No
     """Bring the results of finished batch runs into ``store`` and delete their shard files.
 
     ``shards`` defaults to every file in ``<store path>.shards/``. A shard that another process
-    holds (a run still writing) is skipped and reported as busy; an unreadable one is moved aside
-    to ``<name>.corrupt-<unix time>`` (kept, never deleted). Each shard is copied in one
-    transaction and deleted only after the commit. Safe to call at any time and from any thread
-    of the process that holds ``store``; cheap when there is nothing to merge.
+    holds (a run still writing) is skipped and reported as busy; a damaged DuckDB one is moved
+    aside to ``<name>.corrupt-<unix time>`` with its log (kept, never deleted), any other unreadable
+    one is left in place and reported. Each shard is copied in one transaction and deleted only
+    after the commit and a check that the store holds every row of it. Safe to call at any time
+    and from any thread of the process that holds ``store``; cheap when there is nothing to merge.
+    :class:`StoreReadOnlyError` if ``store`` is open read-only.
     """
+    if store.read_only:
+        raise StoreReadOnlyError(f"the result cache {store.path} is open read-only, so finished batch-run files "
+                                 f"cannot be merged into it; they wait in {shard_dir(store.path)}/.")
     paths = [Path(p) for p in (list_shards(store.path) if shards is None else shards)]
     merged, busy, skipped = [], [], []
     results = members = 0
@@ -166,12 +224,11 @@ def merge_shards(store: ResultStore, *, shards: Iterable[str | Path] | None = No
                 if _is_lock_error(error):
                     busy.append(shard)
                 else:
-                    aside = shard.with_name(f"{shard.name}.corrupt-{int(time.time())}")
-                    shard.rename(aside)
-                    skipped.append((shard, f"unreadable ({error}); moved to {aside.name}"))
+                    skipped.append((shard, _unreadable(shard, error)))
                 continue
             try:
                 added = _merge_one(cursor, alias)
+                _verify(cursor, alias)
             except _Skip as reason:
                 skipped.append((shard, str(reason)))
                 added = None
@@ -179,7 +236,7 @@ def merge_shards(store: ResultStore, *, shards: Iterable[str | Path] | None = No
                 skipped.append((shard, f"could not be merged ({error}); left in place"))
                 added = None
             finally:
-                cursor.execute(f"DETACH {alias}")
+                _detach(cursor, alias)
         if added is not None:
             results, members = results + added[0], members + added[1]
             merged.append(shard)
@@ -228,6 +285,7 @@ class ShardWriter:
     rotate_seconds: float | None = DEFAULT_ROTATE_SECONDS
     notices: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    blocked: str = ""
     _store: ResultStore | None = None
     _opened_at: float = 0.0
 
@@ -256,12 +314,18 @@ class ShardWriter:
         return self.merge_into_main()
 
     def merge_into_main(self, *, wait_seconds: float = 0.0) -> MergeReport | None:
-        """Merge every finished shard into the main store, or None if another process holds it."""
+        """Merge every finished shard into the main store, or None if that cannot be done now
+        (``blocked`` says why: another process holds it, or it is read-only)."""
         try:
             main = open_store(self.store_path, wait_seconds=wait_seconds)
         except StoreLockedError:
+            self.blocked = "it is open in another process (the dashboard?)"
             return None
         try:
+            if main.read_only:
+                self.blocked = main.notices[0] if main.notices else "it is read-only"
+                return None
+            self.blocked = ""
             return merge_shards(main)
         finally:
             main.close()
@@ -287,7 +351,7 @@ class ShardWriter:
                 stores.append(open_store(path, read_only=True))
             except StoreLockedError:
                 continue  # the dashboard holds the main store, or another run is writing that shard
-            except StoreCorruptError as error:
+            except StoreError as error:
                 self.notices.append(f"{path.name} was not read: {error}")
         return stores
 

@@ -36,8 +36,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cache.errors import StoreCorruptError, StoreError, StoreLockedError
+from cache.errors import StoreCorruptError, StoreError, StoreLockedError, StoreReadOnlyError, StoreRefusedError
 from cache.serialize import array_to_bytes, bytes_to_array
+from cache.store_file import create_parent, inspect_store_path, is_damage
 
 SCHEMA_VERSION = 2
 
@@ -99,10 +100,15 @@ class ResultStore:
     path: str
     connection: duckdb.DuckDBPyConnection
     notices: list[str] = field(default_factory=list)
+    read_only: bool = False
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def close(self) -> None:
         self.connection.close()
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreReadOnlyError(f"the result cache {self.path} is open read-only; nothing was saved.")
 
     def _query(self, sql: str, params=(), *, one: bool = False):
         """Run one read query on its own cursor (thread-safe) and close the cursor."""
@@ -151,6 +157,7 @@ class ResultStore:
 
         ``layer_values`` maps a statistic name to (layers, values), written to the long table.
         """
+        self._check_writable()
         long_rows = [
             (key, int(layer), name, float(value))
             for name, (layers, values) in layer_values.items()
@@ -186,7 +193,7 @@ class ResultStore:
                 cursor.unregister("new_layer_values")
             cursor.execute("COMMIT")
         except BaseException:
-            cursor.execute("ROLLBACK")
+            _rollback(cursor)
             raise
 
     def lookup_meta(self, *, kind: str, spec_field: str, prefix: str, meta_field: str):
@@ -221,6 +228,7 @@ class ResultStore:
                 raise ValueError(f"membership status must be one of {MEMBER_STATUSES}; got {row.status!r}.")
         if not rows:
             return 0
+        self._check_writable()
         values = [(r.corpus, r.passage_id, r.key, int(r.position), r.source, r.status, r.message) for r in rows]
         with self._write_lock:
             try:
@@ -231,7 +239,7 @@ class ResultStore:
                             "INSERT OR REPLACE INTO corpus_items VALUES (?, ?, ?, ?, ?, ?, ?, now())", values)
                         cursor.execute("COMMIT")
                     except BaseException:
-                        cursor.execute("ROLLBACK")
+                        _rollback(cursor)
                         raise
             except duckdb.Error as error:
                 raise StoreError(f"writing to {self.path} failed: {error}") from error
@@ -333,7 +341,18 @@ def _is_lock_error(error: Exception) -> bool:
     return "lock" in str(error).lower()
 
 
+def _rollback(cursor) -> None:
+    """Roll back after a failed statement without hiding its error: DuckDB may already have
+    aborted the transaction (e.g. after an IO error such as a full disk), and then ROLLBACK itself
+    fails with "no transaction is active"."""
+    try:
+        cursor.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
 def _connect(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection, or a named error: locked, damaged (by DuckDB's own words), or refused."""
     try:
         return duckdb.connect(path, read_only=read_only)
     except duckdb.Error as error:
@@ -342,13 +361,62 @@ def _connect(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
                 f"The result cache {path} is in use by another process (DuckDB allows one writer). "
                 "Results will not be saved until it is free."
             ) from error
-        raise StoreCorruptError(f"The result cache {path} cannot be read: {error}") from error
+        if is_damage(str(error)):
+            raise StoreCorruptError(f"The result cache {path} is damaged: {error}") from error
+        raise StoreRefusedError(f"The result cache {path} cannot be opened: {error}") from error
+
+
+_OUR_TABLES = {"meta", "results", "arrays", "layer_values", "corpus_items"}
+APPLICATION = "token-geometry"
+
+
+def _user_objects(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Tables, views and sequences of the file's main database: name -> kind."""
+    found = {}
+    for kind, function in (("table", "duckdb_tables"), ("view", "duckdb_views"), ("sequence", "duckdb_sequences")):
+        where = "database_name = current_database()" + (" AND NOT internal" if kind == "view" else "")
+        for (name,) in connection.execute(f"SELECT {kind}_name FROM {function}() WHERE {where}").fetchall():
+            found[name] = kind
+    return found
+
+
+def _check_ours(connection: duckdb.DuckDBPyConnection, path: str) -> int:
+    """The schema version of a store written by this program (0 for an empty database);
+    :class:`StoreRefusedError` for another program's database or a schema this program cannot use.
+    Reads only: nothing is written into a database before it is known to be ours."""
+    objects = _user_objects(connection)
+    if not objects:
+        return 0
+    foreign = sorted(name for name, kind in objects.items() if kind != "table" or name not in _OUR_TABLES)
+    refuse = f"The cache file {path} is a DuckDB database of another program"
+    if foreign or not {"meta", "results"} <= objects.keys():
+        shown = ", ".join(foreign[:5]) or "no results table"
+        raise StoreRefusedError(f"{refuse} ({shown}); it was left as it is. Choose another file.")
+    columns = [row[0] for row in connection.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = 'meta' "
+        "ORDER BY column_index").fetchall()]
+    if columns != ["name", "value"]:
+        raise StoreRefusedError(f"{refuse} (its meta table has columns {columns}); it was left as it is.")
+    rows = dict(connection.execute("SELECT name, value FROM meta WHERE name IN ('schema_version', 'application')")
+                .fetchall())
+    if rows.get("application", APPLICATION) != APPLICATION:
+        raise StoreRefusedError(f"{refuse} ({rows['application']!r}); it was left as it is.")
+    text = rows.get("schema_version")
+    if text is None or not str(text).isdigit() or not 1 <= int(text) <= 10**6:
+        raise StoreRefusedError(f"The cache file {path} records schema version {text!r}, which is not one this "
+                                "program wrote; it was left as it is.")
+    if int(text) > SCHEMA_VERSION:
+        raise StoreRefusedError(f"The cache file {path} was written by a newer version of this program (schema "
+                                f"{text}; this one reads up to {SCHEMA_VERSION}); it was left as it is.")
+    return int(text)
 
 
 def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create the version-1 tables if missing, then apply every migration the file lacks."""
+    """Create the version-1 tables if missing, then apply every migration the file lacks.
+    Called only for a new file or one :func:`_check_ours` accepted."""
     connection.execute(_SCHEMA_V1)
     connection.execute("INSERT INTO meta VALUES ('schema_version', '1') ON CONFLICT (name) DO NOTHING")
+    connection.execute("INSERT INTO meta VALUES ('application', ?) ON CONFLICT (name) DO NOTHING", [APPLICATION])
     found = int(connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
     for version in range(found + 1, SCHEMA_VERSION + 1):
         connection.execute("BEGIN TRANSACTION")
@@ -359,7 +427,7 @@ def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
                                [f"migrated_to_{version}"])
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            _rollback(connection)
             raise
 
 
@@ -377,37 +445,98 @@ def _connect_waiting(path: str, *, read_only: bool, wait_seconds: float) -> duck
             delay = min(delay * 2, 0.5)
 
 
+def _aside_name(path: Path) -> Path:
+    """``<name>.corrupt-<unix time>`` (with ``-2``, ``-3``… if that exists already)."""
+    stem = f"{path.name}.corrupt-{int(time.time())}"
+    candidate, n = path.with_name(stem), 1
+    while candidate.exists() or Path(f"{candidate}.wal").exists():
+        n += 1
+        candidate = path.with_name(f"{stem}-{n}")
+    return candidate
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged DuckDB file and its write-ahead log to ``<name>.corrupt-<time>[.wal]``
+    (kept, never deleted). :class:`StoreCorruptError` if that is not possible."""
+    aside = _aside_name(path)
+    wal, wal_aside = Path(f"{path}.wal"), Path(f"{aside}.wal")
+    try:
+        if wal.exists():
+            wal.rename(wal_aside)
+        path.rename(aside)
+    except OSError as error:
+        if wal_aside.exists() and not wal.exists():
+            wal_aside.rename(wal)  # put the log back: the pair stays together
+        raise StoreCorruptError(f"The result cache {path} is damaged and could not be moved aside "
+                                f"({error.strerror or error}); it was left as it is.") from None
+    return aside
+
+
+def _open_file(path: str, *, read_only: bool, wait_seconds: float) -> tuple[duckdb.DuckDBPyConnection, int]:
+    """Connect and check that the database is ours; the connection is closed on any failure."""
+    connection = _connect_waiting(path, read_only=read_only, wait_seconds=wait_seconds)
+    try:
+        found = _check_ours(connection, path)
+        if read_only and found == 0:
+            raise StoreRefusedError(f"The cache file {path} is an empty DuckDB database, not a result store yet.")
+        if read_only and found != SCHEMA_VERSION:  # migrating needs write access
+            raise StoreRefusedError(f"The cache {path} has schema version {found}; this program needs "
+                                    f"{SCHEMA_VERSION} and migrates it when it can open it for writing.")
+        if not read_only:
+            _create_schema(connection)
+            found = SCHEMA_VERSION
+        return connection, found
+    except BaseException as error:
+        connection.close()
+        if isinstance(error, duckdb.Error):
+            raise StoreRefusedError(f"The result cache {path} cannot be used: {error}") from error
+        raise
+
+
 def open_store(path: str | Path, *, read_only: bool = False, wait_seconds: float = 0.0) -> ResultStore:
     """Open (creating if needed) the store at ``path``; ``":memory:"`` gives a throw-away store.
 
-    A file that is not a DuckDB database (truncated, garbage) is moved aside to
-    ``<name>.corrupt-<unix time>`` (kept, never deleted) and a fresh store is started; the
-    store's ``notices`` say so. A file locked by another process raises :class:`StoreLockedError`,
-    after retrying for up to ``wait_seconds`` (a batch run holds the file for moments only, when it
-    merges its results in; see :mod:`cache.shards`).
+    What lies at ``path`` is checked first (:mod:`cache.store_file`): anything that is not a
+    regular DuckDB file, or a DuckDB database of another program, raises
+    :class:`StoreRefusedError` and is left untouched. A store that the user cannot write (a
+    read-only file, folder or mount) is opened read-only, with a notice; writes to it raise
+    :class:`StoreReadOnlyError`. Only a DuckDB file that DuckDB reports as damaged is moved aside
+    to ``<name>.corrupt-<unix time>`` together with its ``.wal`` (kept, never deleted) and a fresh
+    store is started; the store's ``notices`` say so. A file locked by another process raises
+    :class:`StoreLockedError`, after retrying for up to ``wait_seconds`` (a batch run holds the
+    file for moments only, when it merges its results in; see :mod:`cache.shards`).
     """
     path = str(path)
     notices: list[str] = []
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        connection = _connect_waiting(path, read_only=read_only, wait_seconds=wait_seconds)
-        if not read_only:
-            _create_schema(connection)
-    except StoreCorruptError as error:
-        if path == ":memory:" or read_only:
-            raise
-        aside = f"{path}.corrupt-{int(time.time())}"
-        Path(path).rename(aside)
-        Path(f"{path}.wal").unlink(missing_ok=True)
-        notices.append(f"The cache file was unreadable ({error.__cause__}); it was moved to {aside} and a fresh cache started.")
-        connection = _connect(path, read_only=False)
+    if path == ":memory:":
+        connection = duckdb.connect(path)
         _create_schema(connection)
-    store = ResultStore(path=path, connection=connection, notices=notices)
+        return _store(path, connection, notices, read_only=False)
+    target = inspect_store_path(path)
+    if not target.exists:
+        if read_only:
+            raise StoreRefusedError(f"There is no result cache at {path} yet.")
+        if not target.writable:
+            raise StoreRefusedError(f"Cannot create the result cache {path}: {target.why_read_only}.")
+        create_parent(target.path)
+    opened_read_only = read_only or not target.writable
+    if opened_read_only and not read_only:
+        notices.append(f"The result cache {path} is opened read-only ({target.why_read_only}): stored results are "
+                       "shown, new ones are not saved.")
+    try:
+        connection, _ = _open_file(path, read_only=opened_read_only, wait_seconds=wait_seconds)
+    except StoreCorruptError as error:
+        if opened_read_only:
+            raise StoreCorruptError(f"{error} It was left as it is (the cache is opened read-only).") from error
+        aside = move_aside(target.path)
+        notices.append(f"The cache file was damaged ({error.__cause__}); it was moved to {aside} (with its log, if "
+                       "any) and a fresh cache started.")
+        connection, _ = _open_file(path, read_only=False, wait_seconds=0.0)
+    return _store(path, connection, notices, read_only=opened_read_only)
+
+
+def _store(path: str, connection, notices: list[str], *, read_only: bool) -> ResultStore:
+    store = ResultStore(path=path, connection=connection, notices=notices, read_only=read_only)
     # Close the connection when the store is dropped or, at the latest, when the interpreter exits.
     weakref.finalize(store, connection.close)
-    found = store.schema_version()
-    if found != SCHEMA_VERSION:
-        connection.close()
-        raise StoreCorruptError(f"The cache {path} has schema version {found}; this program needs {SCHEMA_VERSION}.")
     return store

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from typing import Sequence
 
@@ -38,37 +40,55 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
+# Upper bounds, checked before anything is planned: a shuffle index past MAX_SHUFFLE_INDEX shuffles
+# every token of any prompt the CLI accepts (4^12 blocks > MAX_TOKENS tokens), and MAX_SEEDS seeds per
+# S is far beyond any study (the papers use a handful) while keeping the plan in memory.
+MAX_TOKENS = 1_048_576
+MAX_SHUFFLE_INDEX = 12
+MAX_SEEDS = 1_000
+_SHORT = 20  # characters of a bad value echoed back
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= _SHORT else text[:_SHORT] + "…")
+
+
 def _shuffles(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"shuffle indices are comma-separated integers like 0,5; got {text!r}")
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"shuffle indices must be integers >= 0 (0 = unshuffled); got {text!r}")
-    return values
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts or not all(part.isdigit() and part.isascii() for part in parts):
+        raise argparse.ArgumentTypeError(f"shuffle indices are comma-separated integers >= 0 like 0,5 "
+                                         f"(0 = unshuffled); got {_shown(text)}")
+    if any(len(part) > 3 or int(part) > MAX_SHUFFLE_INDEX for part in parts):
+        raise argparse.ArgumentTypeError(f"a shuffle index above {MAX_SHUFFLE_INDEX} means nothing: S={MAX_SHUFFLE_INDEX} "
+                                         f"already shuffles every token of a {MAX_TOKENS:,}-token prompt (4^S blocks); "
+                                         f"got {_shown(text)}")
+    return list(dict.fromkeys(int(part) for part in parts))
+
+
+def _int_between(minimum: int, maximum: int):
+    def parse(text: str) -> int:
+        digits = text.strip()
+        if not (digits.isdigit() and digits.isascii()) and not (digits[:1] == "-" and digits[1:].isdigit()):
+            raise argparse.ArgumentTypeError(f"expected an integer, got {_shown(text)}")
+        if len(digits) > len(str(maximum)) + 1 or not minimum <= int(digits) <= maximum:
+            raise argparse.ArgumentTypeError(f"must be between {minimum:,} and {maximum:,}, got {_shown(text)}")
+        return int(digits)
+
+    parse.__name__ = f"integer in {minimum}..{maximum}"
+    return parse
 
 
 def _int_at_least(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    parse.__name__ = f"integer >= {minimum}"
-    return parse
+    return _int_between(minimum, 10**9)
 
 
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number, got {_shown(text)}")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {_shown(text)}")
     return value
 
 
@@ -101,17 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a bundled prompt set (python-stdlib, sotu, bible-web) or a .txt/.jsonl file")
     run.add_argument("--corpus", metavar="NAME", help="name the results are filed under (default: the set's name)")
     run.add_argument("--shuffle", type=_shuffles, default=[0], metavar="S,S,...",
-                     help="shuffle indices, comma-separated (default 0 = as written; S shuffles 4^S blocks)")
-    run.add_argument("--seeds", type=_int_at_least(1), default=1, metavar="N",
-                     help="seeds per shuffle index S > 0 (default 1; S = 0 needs one)")
-    run.add_argument("--max-tokens", type=_int_at_least(9), default=512, metavar="N",
+                     help=f"shuffle indices, comma-separated (default 0 = as written; S shuffles 4^S blocks; "
+                          f"at most {MAX_SHUFFLE_INDEX})")
+    run.add_argument("--seeds", type=_int_between(1, MAX_SEEDS), default=1, metavar="N",
+                     help=f"seeds per shuffle index S > 0 (default 1, at most {MAX_SEEDS}; S = 0 needs one)")
+    run.add_argument("--max-tokens", type=_int_between(9, MAX_TOKENS), default=512, metavar="N",
                      help="truncate prompts to N tokens; bundled sets are cut into passages of about N (default 512)")
     run.add_argument("--limit", type=_int_at_least(1), default=None, metavar="N",
                      help="use the first N passages (default: all of a file, 100 of a bundled set)")
     run.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="default auto")
     run.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32", help="default float32")
-    run.add_argument("--threads", type=_int_at_least(1), default=None, metavar="N", help="CPU threads for torch")
-    run.add_argument("--batch-size", type=_int_at_least(1), default=1, metavar="N",
+    run.add_argument("--threads", type=_int_between(1, 1024), default=None, metavar="N", help="CPU threads for torch")
+    run.add_argument("--batch-size", type=_int_between(1, 4096), default=1, metavar="N",
                      help="prompts per forward pass (default 1). For GPUs, which one prompt leaves mostly idle; on a "
                           "2-core CPU a batch of 4 was no faster. The logits of a batch take N × tokens × vocabulary "
                           "× 4 bytes")
@@ -198,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeProblem as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # the reader went away (`python -m cli list | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:  # outside a run's own handling (e.g. while reading prompts)
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -11,6 +11,7 @@ from cli.progress import ProgressBar, StopOnInterrupt, format_seconds
 
 DEFAULT_SET_LIMIT = 100
 PROMPT_FILE_SUFFIXES = (".txt", ".jsonl")
+MAX_ANALYSES = 1_000_000  # planned work units of one run (each holds its passage's text and key)
 
 
 def _load_quietly(spec, **options):
@@ -79,6 +80,40 @@ def make_executor(args, store_path: Path, notify):
                        threads=threads, batch_size=args.batch_size, shards=args.ray_shards, notify=notify)
 
 
+def _check_size(args, passages: int) -> None:
+    """Refuse a run that cannot mean anything or would not fit in memory, before planning it."""
+    from geometry.shuffle import max_shuffle_index
+
+    largest = max_shuffle_index(args.max_tokens)
+    beyond = [s for s in args.shuffle if s > largest]
+    if beyond:
+        raise UsageError(f"--shuffle {beyond[0]} is beyond S={largest}, which already shuffles every token of a prompt of "
+                         f"at most {args.max_tokens} tokens (--max-tokens); use S <= {largest}.")
+    per_passage = (0 in args.shuffle) + args.seeds * sum(1 for s in args.shuffle if s > 0)
+    if passages * per_passage > MAX_ANALYSES:
+        raise UsageError(f"{passages:,} passages × {per_passage:,} shuffles and seeds = {passages * per_passage:,} "
+                         f"analyses, more than one run plans ({MAX_ANALYSES:,}); use --limit, fewer seeds or "
+                         "fewer shuffle indices, and run the rest afterwards (finished work is skipped).")
+
+
+def _where(store_path: Path, writer, closing) -> str:
+    """Where the results are, and if they wait in shard files, the real reason why."""
+    from cache.shards import shard_dir
+
+    waiting = writer.pending()
+    if closing is not None and not waiting:
+        return f"Results: {store_path}"
+    files = f"Results wait in {len(waiting)} file(s) in {shard_dir(store_path)}/"
+    if closing is None and writer.blocked.startswith("it is open in another process"):
+        return (f"{files} until the dashboard merges them (\"Refresh from CLI runs\") or `python -m cli merge` runs "
+                "while the dashboard is closed.")
+    if closing is not None and closing.skipped:
+        reason = "; ".join(f"{path.name}: {why}" for path, why in closing.skipped)
+    else:
+        reason = writer.blocked or "the merge failed"
+    return f"{files}, not merged: {reason.rstrip('.')}. Once that is fixed, `python -m cli merge` merges them."
+
+
 def run_command(args, argv) -> int:
     from cache import StoreError, default_store_path
     from cache.shards import ShardWriter, shard_dir
@@ -94,6 +129,7 @@ def run_command(args, argv) -> int:
                           add_special_tokens=_special_tokens(args.special_tokens, model),
                           trust_remote_code=args.trust_remote_code, with_logits_id=not args.no_logits_id,
                           with_token_neighbours=args.token_neighbours)
+    _check_size(args, len(prompt_set))
     try:
         units = plan_corpus(prompt_set, config, corpus=args.corpus, shuffles=args.shuffle, seeds=args.seeds)
     except (LMError, CorpusError) as error:
@@ -107,9 +143,9 @@ def run_command(args, argv) -> int:
     except StoreError as error:
         raise RuntimeProblem(str(error)) from None
     if merged is None:
-        bar.message(f"The store {store_path} is open in another process (the dashboard?). Results go to "
+        bar.message(f"The store {store_path} cannot take results now: {writer.blocked}. Results go to "
                     f"{shard_dir(store_path)}/ and appear in the dashboard after \"Refresh from CLI runs\".")
-    elif merged.merged:
+    elif merged.merged or merged.skipped:
         bar.message(merged.message)
     corpus = units[0].corpus
     bar.message(f"{corpus}: {len(prompt_set)} passages × {len(units) // len(prompt_set)} (S={_shuffle_text(units)}, "
@@ -143,16 +179,13 @@ def run_command(args, argv) -> int:
         try:
             closing = writer.close(merge=True, wait_seconds=0.5)
         except StoreError as error:
-            closing = None
+            closing, writer.blocked = None, f"merging failed ({error})"
             print(f"warning: merging into {store_path} failed ({error}); results wait in {shard_dir(store_path)}/.",
                   file=sys.stderr)
         for notice in writer.notices:
             print(f"note: {notice}", file=sys.stderr)
 
-    waiting = writer.pending()
-    where = (f"Results: {store_path}" if closing is not None and not waiting else
-             f"Results wait in {len(waiting)} file(s) in {shard_dir(store_path)}/ until the dashboard merges them "
-             "(\"Refresh from CLI runs\") or `python -m cli merge` runs while the dashboard is closed.")
+    where = _where(store_path, writer, closing)
     if summary is not None:
         for unit, reason in summary.failures[:10]:
             print(f"not analysed: {unit.label}: {reason}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,17 +16,25 @@ def _path(args) -> Path:
 
 
 def _open(path: Path, *, read_only: bool):
-    from cache import StoreError, StoreLockedError, open_store
+    """The store, or one line: UsageError for a path that is not a store (left untouched),
+    RuntimeProblem for a store that is busy or failing. Notices (e.g. a damaged file moved aside)
+    go to stderr."""
+    from cache import StoreError, StoreLockedError, StoreRefusedError, open_store
 
-    if read_only and not path.exists():
+    if read_only and not os.path.lexists(path):
         raise UsageError(f"there is no store at {path} yet (run `python -m cli run` first, or pass --store).")
     try:
-        return open_store(path, read_only=read_only, wait_seconds=2.0)
+        store = open_store(path, read_only=read_only, wait_seconds=2.0)
     except StoreLockedError:
         raise RuntimeProblem(f"the store {path} is held by another process (the dashboard, or a merge); DuckDB lets "
                              "no other process read it meanwhile. Close the dashboard and try again.") from None
+    except StoreRefusedError as error:
+        raise UsageError(str(error)) from None
     except StoreError as error:
         raise RuntimeProblem(str(error)) from None
+    for notice in store.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    return store
 
 
 def _shard_note(path: Path) -> str:

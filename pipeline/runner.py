@@ -130,7 +130,7 @@ def _prompt_token_ids(loaded: LoadedModel, request: Request, notes: list[str]) -
     largest = max_shuffle_index(n_text)
     if request.shuffle_index > largest:
         raise PromptError(
-            f"Shuffle index S={request.shuffle_index} asks for 4^S = {4 ** request.shuffle_index} blocks, but the "
+            f"Shuffle index S={request.shuffle_index} asks for 4^S = {_blocks(request.shuffle_index)} blocks, but the "
             f"prompt has {n_text} text tokens: S={largest} already shuffles every token. Use S ≤ {largest}."
         )
     # Special tokens (BOS, …) keep their positions; only the text is shuffled.
@@ -143,6 +143,11 @@ def special_token_mask(loaded: LoadedModel, ids: np.ndarray) -> np.ndarray:
     """True at positions holding one of the tokenizer's special tokens (BOS, EOS, padding, …)."""
     special_ids = getattr(loaded.tokenizer, "all_special_ids", None) or []
     return np.isin(np.asarray(ids), np.asarray(list(special_ids), dtype=np.int64))
+
+
+def _blocks(shuffle_index: int) -> str:
+    """4^S for a message, without building a number of millions of digits for a huge S."""
+    return f"{4 ** shuffle_index:,}" if shuffle_index <= 40 else f"about 10^{int(shuffle_index * 0.60206)}"
 
 
 def _finite_tokens(hidden: np.ndarray, notes: list[str]) -> np.ndarray:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from cache import ResultStore, StoreError, default_store_path, merge_shards, open_store
+from cache.paths import checked_store_choice
 from lm import LoadedModel, ModelSpec, load_model
 
 
@@ -42,7 +43,8 @@ def _open_store(path: str) -> ResultStore:
     only for the moments of its merge). Finished batch-run shards are merged in on opening.
     """
     store = open_store(path, wait_seconds=2)
-    merge_shards(store)  # the Corpus page reports what is merged later ("Refresh from CLI runs")
+    if not store.read_only:
+        merge_shards(store)  # the Corpus page reports what is merged later ("Refresh from CLI runs")
     return store
 
 
@@ -55,7 +57,16 @@ def store_handle(path: str) -> StoreHandle:
 
 
 def current_store_path() -> str:
-    return st.session_state.get("store_path") or str(default_store_path())
+    """The store path typed in the sidebar if it passes :func:`cache.checked_store_choice`, else the
+    default (``TOKEN_GEOMETRY_CACHE`` or the per-user data folder; the sidebar says why)."""
+    default = str(default_store_path())
+    typed = (st.session_state.get("store_path") or "").strip()
+    if not typed or typed == default:
+        return default
+    try:
+        return str(checked_store_choice(typed))
+    except StoreError:
+        return default
 
 
 @st.cache_resource(show_spinner=False)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cache import StoreError, default_store_path
+from cache.paths import checked_store_choice, server_user
 from lm import BUNDLED_MODELS, DEFAULT_MODEL, DTYPES
 from pipeline import Request
 from pipeline.spec import DEFAULT_MAX_TOKENS
@@ -59,6 +61,17 @@ def _model_changed() -> None:
         st.session_state["add_special_tokens"] = entry.wants_bos
 
 
+def _store_choice_notice() -> None:
+    """Say why a typed cache path is not used (see :func:`cache.paths.checked_store_choice`)."""
+    typed = (st.session_state["store_path"] or "").strip()
+    if not typed or typed == str(default_store_path()):
+        return
+    try:
+        checked_store_choice(typed)
+    except StoreError as error:
+        st.warning(f"{error} Using the default cache {default_store_path()}.")
+
+
 def render_sidebar() -> tuple[Request, bool]:
     """Draw the sidebar; return the request it describes and whether Run was pressed."""
     _keep_state()
@@ -82,7 +95,11 @@ def render_sidebar() -> tuple[Request, bool]:
                             help="Longer prompts are truncated to this many tokens (and to the model's context).")
             st.checkbox("Add special tokens (BOS)", key="add_special_tokens",
                         help="Off by default, as in the reference code: the cloud holds only the prompt's tokens.")
-            st.text_input("Cache file", key="store_path", help="DuckDB file where results are kept across sessions.")
+            st.text_input("Cache file", key="store_path",
+                          help=f"DuckDB file where results are kept across sessions. It must end in .duckdb and lie "
+                               f"in an existing folder owned by {server_user()} (the account this app runs as); "
+                               "any other path is refused and the default cache is used.")
+            _store_choice_notice()
         st.radio("Figure download format", ["png", "svg"], key=FORMAT_KEY, horizontal=True,
                  help="The camera icon above each figure saves it in this format.")
         st.toggle("Presentation mode", key=PRESENT_KEY, help="Large fonts, one figure per screen, no sidebar.")

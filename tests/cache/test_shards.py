@@ -82,15 +82,26 @@ def test_a_shard_being_written_is_left_alone_and_reported_busy(tmp_path):
     assert merge_shards(main).merged == (busy,) and main.count() == 1
 
 
-def test_an_unreadable_shard_is_moved_aside_not_deleted(tmp_path):
+def test_a_damaged_shard_is_moved_aside_with_its_log_not_deleted(tmp_path):
+    main_path = tmp_path / "results.duckdb"
+    main = open_store(main_path)
+    broken = _shard(main_path, ["k1"])
+    with open(broken, "r+b") as handle:
+        handle.truncate(12288)  # DuckDB's headers stay: positively a DuckDB file, and damaged
+    report = merge_shards(main)
+    assert report.skipped and "moved to" in report.skipped[0][1] and not broken.exists()
+    assert len(list(shard_dir(main_path).glob(f"{broken.name}.corrupt-*"))) == 1 and list_shards(main_path) == []
+
+
+def test_a_shard_that_is_not_a_duckdb_file_is_left_in_place(tmp_path):
     main_path = tmp_path / "results.duckdb"
     main = open_store(main_path)
     shard_dir(main_path).mkdir()
     garbage = shard_dir(main_path) / "broken.duckdb"
     garbage.write_bytes(b"not a database" * 100)
     report = merge_shards(main)
-    assert report.skipped and not garbage.exists()
-    assert len(list(shard_dir(main_path).glob("broken.duckdb.corrupt-*"))) == 1 and list_shards(main_path) == []
+    assert report.skipped and "left in place" in report.skipped[0][1]
+    assert garbage.read_bytes() == b"not a database" * 100 and report.message.startswith("Not merged: broken.duckdb: cannot be read")
 
 
 def test_merge_into_an_in_memory_store_from_explicit_shards(tmp_path):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from cache import SCHEMA_VERSION, StoreLockedError, open_store, spec_key
+from cache import SCHEMA_VERSION, StoreLockedError, StoreRefusedError, open_store, spec_key
 
 
 def _put(store, key="k1", value=1.0):
@@ -70,13 +70,12 @@ def test_a_file_locked_by_another_process_raises_a_named_error(tmp_path):
         holder.kill()
 
 
-def test_a_garbage_file_is_moved_aside_and_a_fresh_store_started(tmp_path):
+def test_a_garbage_file_is_refused_and_left_untouched(tmp_path):
     path = tmp_path / "garbage.duckdb"
     path.write_bytes(b"this is not a database" * 100)
-    store = open_store(path)
-    assert store.count() == 0 and store.notices
-    kept = list(tmp_path.glob("garbage.duckdb.corrupt-*"))
-    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not")
+    with pytest.raises(StoreRefusedError, match="not a DuckDB database"):
+        open_store(path)
+    assert path.read_bytes() == b"this is not a database" * 100 and [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
 def test_spec_key_changes_with_every_field():

@@ -194,8 +194,19 @@ def test_B29_locked_cache_file_keeps_the_app_working(tiny_model_dir, isolated_st
         holder.kill()
 
 
-def test_B30_garbage_cache_file_is_moved_aside_and_kept(tiny_model_dir, isolated_store):
+def test_B30_garbage_cache_file_is_left_untouched_and_the_app_works_without_it(tiny_model_dir, isolated_store):
     isolated_store.write_bytes(b"not a database" * 1000)
+    app = press_run(page("layers", model_dir=tiny_model_dir).run())
+    assert not app.exception and any("not a DuckDB database" in w.value for w in app.warning)
+    assert app.get("plotly_chart"), "the analysis is still shown"
+    assert isolated_store.read_bytes() == b"not a database" * 1000
+    assert [p.name for p in isolated_store.parent.iterdir()] == ["results.duckdb"]
+
+
+def test_B30_a_damaged_duckdb_cache_is_moved_aside_and_kept(tiny_model_dir, isolated_store):
+    open_store(isolated_store).close()
+    with open(isolated_store, "r+b") as handle:
+        handle.truncate(12288)  # DuckDB's headers stay: positively a DuckDB file, and damaged
     app = press_run(page("layers", model_dir=tiny_model_dir).run())
     assert not app.exception and any("moved to" in w.value for w in app.warning)
     assert list(isolated_store.parent.glob("results.duckdb.corrupt-*"))
@@ -211,3 +222,45 @@ def test_B31_a_result_stored_by_an_older_layout_is_recomputed_not_crashed(tiny_m
     store.put(outcome.key, kind=record.kind, spec=record.spec, meta=meta, arrays=dict(record.arrays))
     again = analyse(_request(tiny_model_dir), store=store)
     assert not again.from_cache and again.analysis.local_k == 10
+
+
+# B32–B33: the Cache file option (issue 12, item 2) -------------------------------------------------------
+
+@pytest.mark.parametrize("typed, reason", [
+    ("~/.ssh/authorized_keys", "must end in .duckdb"),
+    ("/etc/passwd", "must end in .duckdb"),
+    ("/no/such/folder/results.duckdb", "does not exist"),
+])
+def test_B32_cache_file_option_refuses_other_files(tiny_model_dir, isolated_store, typed, reason):
+    app = page("layers", model_dir=tiny_model_dir)
+    app.session_state["store_path"] = typed
+    app = press_run(app.run())
+    assert not app.exception
+    assert any(reason in w.value and "Using the default cache" in w.value for w in app.warning)
+    assert open_store(isolated_store).count() == 1, "the default cache was used instead"
+
+
+def test_B33_cache_file_option_refuses_a_folder_owned_by_another_account(tiny_model_dir, isolated_store, tmp_path):
+    import os
+
+    foreign = tmp_path / "someone-else"
+    foreign.mkdir()
+    try:
+        os.chown(foreign, os.getuid() + 4242, -1)
+    except PermissionError:
+        pytest.skip("cannot give a folder to another account here (not root)")
+    app = page("layers", model_dir=tiny_model_dir)
+    app.session_state["store_path"] = str(foreign / "results.duckdb")
+    app = press_run(app.run())
+    assert any("is not owned by" in w.value for w in app.warning)
+    assert list(foreign.iterdir()) == []
+
+
+def test_B33_cache_file_option_accepts_a_duckdb_file_in_an_own_folder(tiny_model_dir, tmp_path):
+    chosen = tmp_path / "mine" / "other.duckdb"
+    chosen.parent.mkdir()
+    app = page("layers", model_dir=tiny_model_dir)
+    app.session_state["store_path"] = str(chosen)
+    app = press_run(app.run())
+    assert not app.exception and not [w for w in app.warning if "cache" in w.value.lower()]
+    assert open_store(chosen).count() == 1
