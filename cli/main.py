@@ -70,8 +70,10 @@ def _int_between(minimum: int, maximum: int):
         digits = text.strip()
         if not (digits.isdigit() and digits.isascii()) and not (digits[:1] == "-" and digits[1:].isdigit()):
             raise argparse.ArgumentTypeError(f"expected an integer, got {_shown(text)}")
-        if len(digits) > len(str(maximum)) + 1 or not minimum <= int(digits) <= maximum:
-            raise argparse.ArgumentTypeError(f"must be between {minimum:,} and {maximum:,}, got {_shown(text)}")
+        if digits.startswith("-") or int(digits) < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {_shown(text)}")
+        if len(digits) > len(str(maximum)) or int(digits) > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {_shown(text)}")
         return int(digits)
 
     parse.__name__ = f"integer in {minimum}..{maximum}"

