@@ -79,6 +79,9 @@ else:
         if series.points:
             table = figures.series_table(series)
             first, last = series.points[0], series.points[-1]
+            log_steps = st.checkbox("Log step axis", value=first.step == 0 and last.step >= 100,
+                                    help="Early steps are where the ID moves fastest; step 0 cannot be drawn on a "
+                                         "log axis and is left out of these figures (it stays in the table).")
             columns = st.columns(3)
             columns[0].metric(f"Embedding ID at step {last.step}", f"{last.embedding.id_twonn:.2f}",
                               f"{last.embedding.id_twonn - first.embedding.id_twonn:+.2f} since step {first.step}",
@@ -86,12 +89,13 @@ else:
             columns[1].metric("Redundancy 1 − ID/D", f"{100 * last.embedding.redundancy:.1f} %",
                               help=f"D = {last.embedding.n_features}")
             columns[2].metric("Checkpoints", len(series.points))
-            show_figure(figures.embedding_id_by_step(series), name=f"embedding-id-across-training-{series_name}",
-                        data=table)
+            show_figure(figures.embedding_id_by_step(series, log_steps=log_steps),
+                        name=f"embedding-id-across-training-{series_name}", data=table)
             if prompt is not None:
                 show_figure(figures.layer_heatmap(series), name=f"layer-id-across-training-{series_name}",
                             data=table)
-                show_figure(figures.peak_by_step(series), name=f"peak-layer-id-across-training-{series_name}")
+                show_figure(figures.peak_by_step(series, log_steps=log_steps),
+                            name=f"peak-layer-id-across-training-{series_name}")
 
 st.subheader("LoRA rank experiment")
 rows = stored_sweeps(store)

@@ -25,8 +25,9 @@ def series_table(series: CheckpointSeries) -> pd.DataFrame:
     } for point in series.points])
 
 
-def embedding_id_by_step(series: CheckpointSeries) -> go.Figure:
-    """Top: embedding-matrix ID (TwoNN linear fit and MLE, ± error) against the step; bottom: redundancy."""
+def embedding_id_by_step(series: CheckpointSeries, *, log_steps: bool = False) -> go.Figure:
+    """Top: embedding-matrix ID (TwoNN linear fit and MLE, ± error) against the step; bottom:
+    redundancy. ``log_steps``: a log step axis (Plotly leaves step 0 out of it)."""
     table = series_table(series)
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.06)
     for column, error, name, colour in (("id_twonn", "error_twonn", "TwoNN, linear fit", "#1f77b4"),
@@ -43,7 +44,9 @@ def embedding_id_by_step(series: CheckpointSeries) -> go.Figure:
                                      model=series.name, settings=f"{len(table)} checkpoints · D = {width}"))
     figure.update_yaxes(title_text="intrinsic dimension", row=1, col=1)
     figure.update_yaxes(title_text="redundancy (%)", row=2, col=1)
-    figure.update_xaxes(title_text="training step", row=2, col=1)
+    figure.update_xaxes(title_text="training step" + (" (log scale)" if log_steps else ""), row=2, col=1)
+    if log_steps:
+        figure.update_xaxes(type="log")
     figure.update_layout(font=FONT, height=620, margin=dict(t=90, l=70, r=20, b=60), legend=dict(orientation="h", y=-0.15))
     return figure
 
@@ -66,10 +69,11 @@ def layer_heatmap(series: CheckpointSeries) -> go.Figure:
     figure.update_layout(title=title("Layer ID profile across training (TwoNN, linear fit)", model=series.name,
                                      prompt=series.prompt))
     figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(dtick=1)
     return style(figure, x="layer", y="checkpoint", height=max(360, 60 + 32 * len(points)))
 
 
-def peak_by_step(series: CheckpointSeries) -> go.Figure:
+def peak_by_step(series: CheckpointSeries, *, log_steps: bool = False) -> go.Figure:
     """The peak layer ID of the prompt against the step (the peak's layer in the hover and labels)."""
     points = [point for point in series.points if point.layer_id is not None]
     figure = go.Figure(go.Scatter(
@@ -78,7 +82,10 @@ def peak_by_step(series: CheckpointSeries) -> go.Figure:
         hovertemplate="step %{x}<br>peak ID %{y:.2f} at %{text}<extra></extra>"))
     figure.update_layout(title=title("Peak of the layer ID profile across training", model=series.name,
                                      prompt=series.prompt, settings="label: the layer of the peak"))
-    return style(figure, x="training step", y="peak intrinsic dimension", legend_below=False)
+    if log_steps:
+        figure.update_xaxes(type="log")
+    return style(figure, x="training step" + (" (log scale)" if log_steps else ""), y="peak intrinsic dimension",
+                 legend_below=False)
 
 
 def lora_table(rows: list[dict]) -> pd.DataFrame:
@@ -129,20 +136,26 @@ def lora_perplexity(rows: list[dict]) -> go.Figure:
         customdata=np.c_[trained.trainable, trained.final_train_loss],
         hovertemplate="rank %{x}<br>perplexity %{y:.4f}<br>%{customdata[0]:,} trainable parameters<br>"
                       "last training loss %{customdata[1]:.3f}<extra></extra>"))
+    # Plain line traces, not add_hline/add_vline: shapes on a log axis need log10 coordinates.
+    low, high = float(trained["rank"].min()) / 1.2, float(trained["rank"].max()) * 1.2
     baseline = table[table["rank"] == 0]
     if len(baseline):
-        figure.add_hline(y=float(baseline.perplexity.iloc[0]), line_dash="dash", line_color="grey",
-                         annotation_text="no adapter", annotation_position="bottom right")
+        base = float(baseline.perplexity.iloc[0])
+        figure.add_trace(go.Scatter(x=[low, high], y=[base, base], mode="lines", name=f"no adapter ({base:.3f})",
+                                    line=dict(color="grey", dash="dash"), hoverinfo="skip"))
     identity = first.intrinsic_dimension
     if identity is not None and math.isfinite(identity):
-        figure.add_vline(x=identity, line_color="#d62728", line_dash="dot",
-                         annotation_text=f"embedding ID {identity:.1f}", annotation_position="top")
-    figure.update_xaxes(type="log", dtick=math.log10(2), tickformat="d")
+        values = table.perplexity
+        figure.add_trace(go.Scatter(x=[identity, identity], y=[float(values.min()), float(values.max())], mode="lines",
+                                    name=f"embedding ID {identity:.1f} (TwoNN)", line=dict(color="#d62728", dash="dot"),
+                                    hoverinfo="skip"))
+    powers = [2 ** k for k in range(int(math.log2(high)) + 1) if low <= 2 ** k <= high]
+    figure.update_xaxes(type="log", tickvals=powers, range=[math.log10(low), math.log10(high)])
     settings = (f"{first.prompts} · {first.steps} steps × {first.batch_size} blocks of {first.block_tokens} tokens · "
                 f"lr {first.learning_rate:g} · scaling {first.lora_alpha:g}/√r · seed {first.seed}")
     figure.update_layout(title=title("Held-out perplexity against the LoRA rank (input embedding only)",
                                      model=str(first.model), settings=settings))
-    return style(figure, x="LoRA rank (log scale)", y="held-out perplexity", legend_below=False)
+    return style(figure, x="LoRA rank (log scale)", y="held-out perplexity")
 
 
 def sweep_label(rows: list[dict]) -> str:
@@ -150,4 +163,5 @@ def sweep_label(rows: list[dict]) -> str:
     first = rows[0]
     ranks = sorted(row["rank"] for row in rows if row["rank"] > 0)
     return (f"{first['model']} · {short(first['prompts'], 20)} · {first['steps']} steps · "
-            f"{len(ranks)} ranks ({', '.join(map(str, ranks[:6]))}{'…' if len(ranks) > 6 else ''}) · {first['sweep']}")
+            f"{len(ranks)} ranks ({', '.join(map(str, ranks[:6]))}{'…' if len(ranks) > 6 else ''}) · seed {first['seed']} · "
+            f"{first['sweep']}")
