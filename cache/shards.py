@@ -375,9 +375,9 @@ class ShardWriter:
             _newest(found, answer)
         return found
 
-    def get(self, key: str) -> StoredResult | None:
+    def get(self, key: str, **options) -> StoredResult | None:
         """:meth:`ResultStore.get` over every readable store; the newest result of the key wins."""
-        found = [record for record in self._each(lambda store: store.get(key)) if record is not None]
+        found = [record for record in self._each(lambda store: store.get(key, **options)) if record is not None]
         return max(found, key=lambda record: record.created, default=None)
 
     def put(self, key: str, **record) -> None:

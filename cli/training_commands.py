@@ -127,7 +127,7 @@ def lora_sweep_command(args, argv) -> int:
     from cache import default_store_path
     from lm import DEFAULT_MODEL
     from pipeline.lora_sweep import SweepSettings, run_sweep, stored_ranks, sweep_name, sweep_ranks
-    from pipeline.models import embedding_analysis
+    from pipeline.vocabulary import vocabulary_geometry
     from prompts import PromptSetError
 
     store_path = Path(args.store).expanduser() if args.store else default_store_path()
@@ -141,7 +141,7 @@ def lora_sweep_command(args, argv) -> int:
     results, interrupted = [], False
     with _result_sink(store_path, _say) as store:
         _say("Intrinsic dimension of the input-embedding matrix (cached after the first time)…")
-        outcome = embedding_analysis(loaded.spec.location if loaded.spec.source != "bundled" else loaded.spec.name,
+        outcome = vocabulary_geometry(loaded.spec.location if loaded.spec.source != "bundled" else loaded.spec.name,
                                      store=store, loader=lambda spec, dtype: loaded,
                                      progress=lambda fraction, message: _say(message))
         identity = outcome.result

@@ -1,7 +1,8 @@
 """A series of checkpoints of one model, measured along training (Kataiwa et al. 2025: the ID of
 the token embeddings drops fast early in training, then converges).
 
-Per checkpoint: the ID of the input-embedding matrix (:func:`pipeline.models.embedding_analysis`:
+Per checkpoint: the ID of the input-embedding matrix on every cleaned row
+(:func:`pipeline.vocabulary.vocabulary_geometry`:
 TwoNN linear fit and MLE with their errors, redundancy 1 − ID/D) and, for a chosen prompt, the
 per-layer ID profile (:func:`pipeline.runner.analyse`, TwoNN linear fit per layer) and its peak
 (the layer of largest ID). Both are cached by the checkpoint's weight fingerprint, like any
@@ -29,8 +30,8 @@ import numpy as np
 
 from cache import StoreError, spec_key
 from geometry.embedding_id import EmbeddingID
-from pipeline.models import embedding_analysis
 from pipeline.runner import ModelLoader, Request, analyse, build_spec, cached
+from pipeline.vocabulary import vocabulary_geometry
 
 SERIES_KIND = "checkpoint_series"
 SERIES_VERSION = 1
@@ -209,7 +210,7 @@ def measure_series(name: str, checkpoints: Sequence[Checkpoint], *, store, promp
     for index, checkpoint in enumerate(checkpoints):
         report(f"{checkpoint.label} (step {checkpoint.step}, {index + 1}/{len(checkpoints)})")
         try:
-            outcome = embedding_analysis(checkpoint.location, store=store, loader=loader, only_cached=only_cached)
+            outcome = vocabulary_geometry(checkpoint.location, store=store, loader=loader, only_cached=only_cached)
             analysis = (None if prompt is None or outcome is None else
                         _layer_profile(checkpoint, prompt, store=store, loader=loader, max_tokens=max_tokens,
                                        only_cached=only_cached))

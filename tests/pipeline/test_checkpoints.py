@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
+from transformers import AutoTokenizer
 
 from cache import open_store
 from geometry.embedding_id import embedding_matrix_id
@@ -45,8 +46,10 @@ def test_the_series_matches_the_estimator_on_each_checkpoints_weights_and_is_cac
     assert [p.step for p in series.points] == [2, 4, 6] and not series.missing
     assert len({p.fingerprint for p in series.points}) == 3  # the weights differ, so do the cache keys
     for point, checkpoint in zip(series.points, checkpoints):
-        direct = embedding_matrix_id(_embedding_matrix(run_dir / checkpoint.label), max_points=point.embedding.n_used
-                                     if point.embedding.n_subsampled_out else None, seed=0)
+        matrix = _embedding_matrix(run_dir / checkpoint.label)
+        special = np.zeros(matrix.shape[0], dtype=bool)  # <unk>, <s>, </s>: reserved rows, left out
+        special[AutoTokenizer.from_pretrained(run_dir / checkpoint.label).all_special_ids] = True
+        direct = embedding_matrix_id(matrix, exclude=special)
         assert point.embedding.id_twonn == pytest.approx(direct.id_twonn, rel=1e-9)
         assert point.embedding.id_twonn_mle == pytest.approx(direct.id_twonn_mle, rel=1e-9)
         assert point.embedding.redundancy == pytest.approx(1 - direct.id_twonn / 32)
