@@ -84,24 +84,24 @@ def _int_at_least(minimum: int):
     return _int_between(minimum, 10**9)
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {_shown(text)}")
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {_shown(text)}")
-    return value
+def _number(*, zero_ok: bool):
+    """A parser of finite numbers > 0 (or >= 0 when ``zero_ok``)."""
+    bound = ">= 0" if zero_ok else "> 0"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {_shown(text)}")
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+            raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {_shown(text)}")
+        return value
+
+    parse.__name__ = f"number {bound}"
+    return parse
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+_positive_float, _non_negative_float = _number(zero_ok=False), _number(zero_ok=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cli.main import main
 from tests.tiny_model import SAMPLE_PASSAGES
 
@@ -41,3 +43,17 @@ def test_executor_ray_without_ray_installed_is_one_line(tiny_model_dir, tmp_path
                  "--store", str(tmp_path / "store.duckdb"), "--executor", "ray"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith("error: Ray is not installed") and "requirements-ray.txt" in err[-1]
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--gpus-per-task", "-1", "must be a finite number >= 0, got '-1'"),
+    ("--gpus-per-task", "nan", "must be a finite number >= 0, got 'nan'"),
+    ("--cpus-per-task", "0", "must be a finite number > 0, got '0'"),
+    ("--units-per-task", "0", "must be at least 1"),
+    ("--executor", "dask", "invalid choice"),
+    ("--ray-shards", "nfs", "invalid choice"),
+])
+def test_bad_ray_flags_exit_2_with_one_line(flag, value, message, capsys):
+    assert main(["run", "--prompts", "p.jsonl", "--executor", "ray", flag, value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
