@@ -19,6 +19,7 @@ from pipeline.runner import cached
 from pipeline.spec import text_hash
 from ui.estimates import Stopwatch, estimate, record
 from ui.hidden import keeper
+from ui.present import floating, presenting
 from ui.jobs import background_notices, registry, show_progress, start_job, take
 from ui.resources import current_store_path, loaded_model, store_handle
 from ui.url import UNCONFIRMED
@@ -192,15 +193,22 @@ def sweep_outcomes(request: Request, *, max_shuffle: int, seeds: int, run: bool)
 
 
 def show_provenance(outcome: Outcome) -> None:
-    """Where the result came from, and every note about what was dropped or truncated."""
+    """Where the result came from, and every note about what was dropped or truncated (folded into
+    an expander in presentation mode, where the figure must have the screen)."""
+    notes = [*outcome.analysis.notes, *([outcome.cache_notice] if outcome.cache_notice else [])]
+    if presenting():
+        if notes:
+            with floating("notes", label=f"Notes ({len(notes)})", icon=":material/info:", side="right"):
+                st.caption(provenance(outcome))
+                for note in notes:
+                    st.warning(note)
+        return
     if outcome.from_cache:
         st.success(provenance(outcome))
     else:
         st.caption(provenance(outcome))
-    for note in outcome.analysis.notes:
+    for note in notes:
         st.warning(note)
-    if outcome.cache_notice:
-        st.warning(outcome.cache_notice)
 
 
 def with_progress(label: str, action):

@@ -16,8 +16,8 @@ from pipeline.spec import DEFAULT_MAX_TOKENS
 from prompts import default_prompt
 from ui.prompt_source import render_prompt_source
 from ui.resources import current_store_path
-from ui.show import FORMAT_KEY, PRESENT_KEY, presentation_css
-from ui.url import UNCONFIRMED, read_url_once, write_url
+from ui.show import FORMAT_KEY, PRESENT_KEY
+from ui.url import UNCONFIRMED, read_url_once, remember_prompt, write_url
 
 OTHER = "Other: Hugging Face id, model folder or .gguf path"
 DEFAULTS = {
@@ -76,7 +76,6 @@ def render_sidebar() -> tuple[Request, bool]:
     """Draw the sidebar; return the request it describes and whether Run was pressed."""
     _keep_state()
     notices = read_url_once(other_label=OTHER)
-    presentation_css()
     with st.sidebar:
         for notice in notices:
             st.warning(notice)
@@ -114,5 +113,7 @@ def render_sidebar() -> tuple[Request, bool]:
         trust_remote_code=bool(st.session_state["trust_remote_code"]) and st.session_state["model_choice"] == OTHER,
     )
     _save_state()
-    write_url(model=request.model, prompt=request.prompt)
+    remember_prompt(request.prompt)
+    write_url(model=request.model, prompt=request.prompt, dtype=request.dtype, max_tokens=request.max_tokens,
+              bos=int(request.add_special_tokens), present=1 if st.session_state[PRESENT_KEY] else None)
     return request, run

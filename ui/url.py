@@ -1,4 +1,13 @@
-"""The URL carries the view's state (model, prompt hash, layer, S, estimator) so a link reopens it.
+"""The URL carries everything on screen, so that a link (or a reload) reopens exactly that view.
+
+    ?model=…&prompt=<16 hex of its SHA-256>&dtype=…&max_tokens=…&bos=0|1     (the sidebar)
+    &layer=…&token=<position in the prompt>                                 (followed across pages)
+    &tab=…&k=…&shuffle=…&seeds=…&estimator=…                                (the Layers page's tabs)
+    &present=1                                                              (presentation mode)
+
+The page itself is the URL's path (st.navigation). The prompt travels as a hash, never as text: the
+text is kept in the store under its hash as soon as it is committed in the sidebar (before any
+Run), so a reload mid-run or before Run finds it on this machine.
 
 Safety: a model *path* arriving in a link is put in the sidebar but never loaded or even read
 until the user presses Run; only bundled names and hub ids are used as they are.
@@ -8,7 +17,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lm import BUNDLED_MODELS
+from cache import StoreError
+from lm import BUNDLED_MODELS, DTYPES
 from pipeline.analysis import KIND
 from pipeline.spec import text_hash
 from ui.resources import current_store_path, store_handle
@@ -16,6 +26,9 @@ from ui.resources import current_store_path, store_handle
 LOADED_FLAG = "_url_loaded"
 UNCONFIRMED = "url_model_unconfirmed"
 HASH_LENGTH = 16
+PROMPT_KIND = "prompt_text"
+INTEGERS = ("layer", "token", "k", "shuffle", "seeds", "max_tokens")
+TEXTS = ("estimator", "tab")
 
 
 def _int(value: str | None) -> int | None:
@@ -23,6 +36,39 @@ def _int(value: str | None) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+def remember_prompt(text: str) -> None:
+    """Keep ``text`` in the store under its hash (once per text and session), so that a link or a
+    reload that names the hash finds it on this machine even before any analysis of it exists."""
+    digest = text_hash(text)
+    seen = st.session_state.setdefault("_prompts_kept", set())
+    if digest in seen or not text.strip():
+        return
+    store = store_handle(current_store_path()).store
+    if store is None:
+        return
+    try:
+        if not store.has(f"prompt:{digest}"):
+            store.put(f"prompt:{digest}", kind=PROMPT_KIND, spec={"prompt_sha256": digest}, meta={"prompt": text},
+                      arrays={})
+        seen.add(digest)
+    except StoreError:
+        pass  # the store's own notice says what is wrong with it; the link then names an unknown hash
+
+
+def prompt_for_hash(prefix: str) -> str | None:
+    """The committed prompt (or an analysed one) whose SHA-256 starts with ``prefix``, if this
+    machine's store has it."""
+    prefix = prefix.lower()
+    handle = store_handle(current_store_path())
+    if handle.store is None or not prefix or any(c not in "0123456789abcdef" for c in prefix):
+        return None
+    for kind in (PROMPT_KIND, KIND):
+        text = handle.store.lookup_meta(kind=kind, spec_field="prompt_sha256", prefix=prefix, meta_field="prompt")
+        if text is not None:
+            return text
+    return None
 
 
 def read_url_once(*, other_label: str) -> list[str]:
@@ -42,31 +88,48 @@ def read_url_once(*, other_label: str) -> list[str]:
         notices.append(f"The link names the model {model!r}. It will be loaded only when you press Run.")
     prompt_hash = params.get("prompt")
     if prompt_hash:
-        handle = store_handle(current_store_path())
-        text = None
-        if handle.store is not None and all(c in "0123456789abcdef" for c in prompt_hash.lower()):
-            text = handle.store.lookup_meta(kind=KIND, spec_field="prompt_sha256", prefix=prompt_hash.lower(),
-                                            meta_field="prompt")
+        text = prompt_for_hash(prompt_hash)
         if text is None:
             notices.append(f"The link's prompt (hash {prompt_hash[:HASH_LENGTH]}) is not in this machine's cache; "
                            "showing the default prompt instead.")
         else:
             st.session_state["prompt"] = text
-    for name in ("layer", "shuffle", "k"):
+    if params.get("dtype") in DTYPES:
+        st.session_state["dtype"] = params.get("dtype")
+    if params.get("bos") in ("0", "1"):
+        st.session_state["add_special_tokens"] = params.get("bos") == "1"
+    st.session_state["presentation_mode"] = params.get("present") == "1"
+    for name in INTEGERS:
         number = _int(params.get(name))
         if params.get(name) is not None and number is None:
             notices.append(f"Ignored the link's {name}={params.get(name)!r}: it is not a whole number.")
         elif number is not None:
             st.session_state[f"url_{name}"] = number
-    if params.get("estimator"):
-        st.session_state["url_estimator"] = params.get("estimator")
+    for name in TEXTS:
+        if params.get(name):
+            st.session_state[f"url_{name}"] = params.get(name)
+    max_tokens = st.session_state.pop("url_max_tokens", None)
+    if max_tokens is not None:
+        if 16 <= max_tokens <= 8192:
+            st.session_state["max_tokens"] = max_tokens
+        else:
+            notices.append(f"Ignored the link's max_tokens={max_tokens}: outside 16..8192.")
     return notices
 
 
-def write_url(*, model: str, prompt: str, **extra) -> None:
-    """Put the current state in the URL (page path is kept by st.navigation)."""
-    values = {"model": model, "prompt": text_hash(prompt)[:HASH_LENGTH]}
+def write_url(*, model: str | None = None, prompt: str | None = None, drop: tuple[str, ...] = (), **extra) -> None:
+    """Put values in the URL (the page's path is kept by st.navigation); remove the names in
+    ``drop`` (settings of a tab or page that is not on screen) and any value given as None."""
+    values = {}
+    if model is not None:
+        values["model"] = model
+    if prompt is not None:
+        values["prompt"] = text_hash(prompt)[:HASH_LENGTH]
     values.update({name: str(value) for name, value in extra.items() if value is not None})
+    gone = [name for name in (*drop, *(name for name, value in extra.items() if value is None))
+            if name in st.query_params]
+    for name in gone:
+        del st.query_params[name]
     if {k: st.query_params.get(k) for k in values} != values:
         st.query_params.update(values)
 

@@ -7,9 +7,10 @@ import streamlit as st
 from geometry.shuffle import max_shuffle_index
 from ui.figures import neighbours as figures
 from ui.page import open_view
+from ui.present import controls
 from ui.run import current_outcome
 from ui.show import show_figure
-from ui.url import url_int, write_url
+from ui.state import layer_slider
 
 request, outcome = open_view(
     "Neighbours",
@@ -19,20 +20,23 @@ request, outcome = open_view(
 analysis = outcome.analysis
 full_shuffle = max_shuffle_index(int(analysis.kept.size))
 shuffled_request = dataclasses.replace(request, shuffle_index=full_shuffle, seed=0)
-pressed = st.button(f"Add the fully shuffled prompt (S={full_shuffle}, one model run)")
+with controls("shuffled prompt"):
+    pressed = st.button(f"Add the fully shuffled prompt (S={full_shuffle}, one model run)")
 shuffled = current_outcome(shuffled_request, run=pressed, quiet=True)
 analyses = [analysis] + ([shuffled.analysis] if shuffled else [])
 n_layers = int(analysis.layers.size)
-start = url_int("layer", low=1, high=n_layers, default=n_layers)
 
 
 @st.fragment
-def histogram() -> None:
-    layer = st.slider("Layer", 1, n_layers, start, key="neighbours_layer")
-    write_url(model=request.model, prompt=request.prompt, layer=layer)
-    show_figure(figures.angle_histogram(analyses, layer=layer), name=f"nn-angles-layer-{layer}",
+def by_layer() -> None:
+    """The histogram at the chosen layer and the curve across layers with that layer marked."""
+    with controls("layer"):
+        layer = layer_slider(n_layers=n_layers, default=n_layers, key="neighbours_layer")
+    settings = f"layer {layer}"
+    show_figure(figures.angle_histogram(analyses, layer=layer), name="nn-angles", settings=settings,
                 data=figures.histogram_table(analyses, layer=layer))
+    show_figure(figures.mean_angle_curve(analyses, layer=layer), name="mean-nn-angle-per-layer",
+                data=figures.mean_angle_table(analyses))
 
 
-histogram()
-show_figure(figures.mean_angle_curve(analyses), name="mean-nn-angle-per-layer", data=figures.mean_angle_table(analyses))
+by_layer()

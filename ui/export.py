@@ -1,0 +1,158 @@
+"""Exports that stand alone: named files, provenance columns, and a zip of the whole page.
+
+* File names carry the model, the prompt's hash and the figure's settings:
+  ``SmolLM2-135M-Instruct_3f2a9c1d_nn-angles_layer-12.csv``.
+* Every CSV/Parquet carries ``model``, ``prompt_sha256`` (16 hex), ``shuffle_index`` (S), ``seed``
+  and ``estimator`` columns (a table that already has one keeps its own, e.g. one row per S).
+* "Export this page" zips every figure drawn on the page as PNG and SVG (Plotly's static export:
+  kaleido driving the machine's Chromium, offline), its data as CSV, and ``manifest.json`` with the
+  permalink, the provenance and the versions of the software that made it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pipeline.spec import text_hash
+
+PAGE_FIGURES = "_page_figures"
+PAGE_NAME = "_page_name"
+HASH_LENGTH = 16
+VERSIONED = ("streamlit", "plotly", "kaleido", "numpy", "scipy", "scikit-learn", "umap-learn", "torch",
+             "transformers", "duckdb", "pandas")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a figure's numbers were computed from."""
+
+    model: str
+    prompt: str
+    shuffle_index: int | None = None
+    seed: int | None = None
+    estimator: str | None = None
+
+    @property
+    def prompt_hash(self) -> str:
+        return text_hash(self.prompt)[:HASH_LENGTH]
+
+    @classmethod
+    def of(cls, analysis, *, estimator: str | None = None) -> "Provenance":
+        return cls(model=analysis.model_name, prompt=analysis.prompt, shuffle_index=int(analysis.shuffle_index),
+                   seed=int(analysis.seed), estimator=estimator)
+
+
+def slug(text: str, limit: int = 60) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-.")[:limit] or "figure"
+
+
+def file_stem(name: str, provenance: Provenance | None, settings: str = "") -> str:
+    """``<model>_<prompt hash 8>_<name>[_<settings>]``: unique per view and readable."""
+    parts = [slug(provenance.model, 40), provenance.prompt_hash[:8]] if provenance else []
+    parts.append(slug(name).lower())
+    if settings:
+        parts.append(slug(settings).lower())
+    return "_".join(parts)
+
+
+def stamped(data: pd.DataFrame, provenance: Provenance | None) -> pd.DataFrame:
+    """``data`` with the provenance columns first (columns it already has are kept as they are)."""
+    if provenance is None:
+        return data
+    columns = {"model": provenance.model, "prompt_sha256": provenance.prompt_hash,
+               "shuffle_index": provenance.shuffle_index, "seed": provenance.seed, "estimator": provenance.estimator}
+    data = data.copy()
+    for position, (name, value) in enumerate(columns.items()):
+        if name not in data.columns:
+            data.insert(position, name, value)
+    return data
+
+
+def parquet_bytes(data: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    data.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+# --- the page's figures, for "Export this page" ------------------------------------------------
+
+def start_page(name: str) -> None:
+    """Forget the previous page's figures when another page is drawn."""
+    if st.session_state.get(PAGE_NAME) != name:
+        st.session_state[PAGE_NAME] = name
+        st.session_state[PAGE_FIGURES] = {}
+
+
+def register(stem: str, figure: go.Figure, data: pd.DataFrame | None) -> None:
+    st.session_state.setdefault(PAGE_FIGURES, {})[stem] = (figure, data)
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in VERSIONED:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def bundle(figures: dict[str, tuple[go.Figure, pd.DataFrame | None]], *, page: str, permalink: str,
+           provenance: Provenance | None) -> bytes:
+    """A zip: <stem>.png, <stem>.svg and <stem>.csv for each figure, and manifest.json."""
+    import plotly.io as pio
+
+    names = list(figures)
+    images: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory(prefix="token-geometry-export-") as folder:
+        paths = [Path(folder) / f"{stem}.{kind}" for stem in names for kind in ("png", "svg")]
+        if names:  # one browser for every image (kaleido starts Chromium once per call)
+            pio.write_images(fig=[figures[stem][0] for stem in names for _ in (0, 1)], file=[str(p) for p in paths],
+                             format=[p.suffix[1:] for p in paths], scale=[2 if p.suffix == ".png" else 1 for p in paths])
+        for path in paths:
+            images[path.name] = path.read_bytes()
+    manifest = {
+        "page": page, "permalink": permalink, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": provenance.model if provenance else None,
+        "prompt_sha256": text_hash(provenance.prompt) if provenance else None,
+        "prompt": provenance.prompt if provenance else None,
+        "figures": [{"name": stem, "files": [f"{stem}.png", f"{stem}.svg"]
+                     + ([f"{stem}.csv"] if figures[stem][1] is not None else [])} for stem in names],
+        "versions": versions(),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in images.items():
+            archive.writestr(name, data)
+        for stem in names:
+            if figures[stem][1] is not None:
+                archive.writestr(f"{stem}.csv", figures[stem][1].to_csv(index=False))
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    return buffer.getvalue()
+
+
+def export_page_button(*, page: str, provenance: Provenance | None, container=None) -> None:
+    """A download button whose zip is made when it is clicked, from the figures the page drew."""
+    def make() -> bytes:
+        return bundle(dict(st.session_state.get(PAGE_FIGURES, {})), page=page, permalink=st.context.url,
+                      provenance=provenance)
+
+    stem = file_stem(page, provenance)
+    (container or st).download_button(
+        "Export this page (zip)", make, file_name=f"{stem}.zip", mime="application/zip", on_click="ignore",
+        icon=":material/download:", key="export-page",
+        help="Every figure on this page as PNG and SVG, its data as CSV, and manifest.json (permalink, "
+             "model, prompt hash, software versions). Takes a few seconds: a headless Chromium draws the images.")

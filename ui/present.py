@@ -1,0 +1,167 @@
+"""Presentation mode: one figure per screen, large type, controls folded away, slides by arrow keys.
+
+The slides are the app's pages in order, with each tab of the Layers page as a slide of its own.
+Previous/next buttons (and ←/→ on the keyboard, through a tiny script component that also reports
+the window's size) move between them without leaving presentation mode; the mode is part of the
+URL (``present=1``) and of the session, so it survives page switches, reloads and links.
+
+The figures' height is computed from the reported window height, so that the slide's title row
+and the whole figure (title, axes, legend) fit the screen at any size.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import streamlit as st
+import streamlit.components.v2 as components
+
+PRESENT_KEY = "presentation_mode"
+VIEWPORT = "_viewport"
+LAYERS_TAB = "layers_tab"
+HEADER_PX = 96  # the slide's title row with its buttons, and the page's top padding
+FALLBACK_HEIGHT = 720
+
+# (page file, Layers tab or None), in the order of app.py's navigation.
+LAYERS_TABS = ("Intrinsic dimension", "Neighbourhood overlap", "Cosine similarity", "Scale analysis",
+               "Structured vs shuffled")
+PAGES = ("views/layers.py", "views/tokens.py", "views/neighbours.py", "views/projection.py", "views/compare.py",
+         "views/embeddings.py", "views/corpus.py")
+PAGE_OF_TITLE = {"Layers": "views/layers.py", "Tokens": "views/tokens.py", "Neighbours": "views/neighbours.py",
+                 "UMAP": "views/projection.py", "Compare": "views/compare.py", "Embeddings": "views/embeddings.py",
+                 "Corpus": "views/corpus.py"}
+SLIDES = [("views/layers.py", tab) for tab in LAYERS_TABS] + [(page, None) for page in PAGES[1:]]
+
+_JS = """
+export default function(component) {
+  const { setStateValue, setTriggerValue } = component;
+  // Report the window's size only when it changed: every report is a rerun of the page.
+  const report = () => {
+    const size = window.innerWidth + 'x' + window.innerHeight;
+    if (window.__tokenGeometrySize === size) return;
+    window.__tokenGeometrySize = size;
+    setStateValue('viewport', {width: window.innerWidth, height: window.innerHeight});
+  };
+  if (!component.data || !component.data.known) window.__tokenGeometrySize = null;
+  report();
+  const onKey = (event) => {
+    const target = event.target || {};
+    const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || target.isContentEditable
+      || (target.getAttribute && target.getAttribute('role') === 'slider');
+    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === 'ArrowRight' || event.key === 'PageDown') { event.preventDefault(); setTriggerValue('step', 'next'); }
+    if (event.key === 'ArrowLeft' || event.key === 'PageUp') { event.preventDefault(); setTriggerValue('step', 'previous'); }
+  };
+  if (window.__tokenGeometryKeys) document.removeEventListener('keydown', window.__tokenGeometryKeys);
+  if (window.__tokenGeometryResize) window.removeEventListener('resize', window.__tokenGeometryResize);
+  window.__tokenGeometryKeys = onKey;
+  window.__tokenGeometryResize = report;
+  document.addEventListener('keydown', onKey);
+  window.addEventListener('resize', report);
+  return () => {
+    document.removeEventListener('keydown', onKey);
+    window.removeEventListener('resize', report);
+  };
+}
+"""
+
+_CSS = """
+<style>
+[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], [data-testid='stHeader'],
+[data-testid='stToolbar'], [data-testid='stDecoration'] {display: none !important;}
+.block-container, [data-testid='stMainBlockContainer'] {padding: 0.5rem 1.5rem 0.5rem 1.5rem !important;
+  max-width: 100% !important;}
+[data-testid='stElementContainer']:has(> [data-testid='stMarkdown'] style:only-child),
+[data-testid='stElementContainer']:has(style:only-child), .st-key-presentation-keys-box {display: none !important;}
+h1 {font-size: 2.1rem !important; padding: 0.2rem 0 !important;}
+[data-testid='stMarkdownContainer'] p, label, [data-testid='stWidgetLabel'] p {font-size: 1.15rem;}
+</style>
+"""
+
+_keys = components.component("token_geometry.presentation_keys", js=_JS)
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
+
+def figure_height() -> int:
+    """Pixels a figure may take so that it and the slide's title row fit the window."""
+    viewport = st.session_state.get(VIEWPORT) or {}
+    height = int(viewport.get("height") or FALLBACK_HEIGHT)
+    return max(320, height - HEADER_PX)
+
+
+CORNER_CSS = """<style>.st-key-{key} {{position: fixed; {side}: 12px; bottom: {bottom}px; width: 440px;
+  max-height: 70vh; overflow: auto; z-index: 999990; background: var(--background-color, white);
+  border-radius: 0.5rem; box-shadow: 0 2px 10px rgba(0,0,0,0.15);}}</style>"""
+
+
+@contextmanager
+def floating(name: str, *, label: str, icon: str, side: str = "left"):
+    """A collapsed expander that floats in a bottom corner of the slide (it takes no room above
+    the figure); several stack upwards in the order the page first drew them."""
+    order = st.session_state.setdefault("_floating", {})
+    index = sum(1 for other, (_, other_side) in order.items() if other != name and other_side == side
+                and order[other][0] < order.setdefault(name, (len(order), side))[0])
+    key = f"slide-{side}-" + re.sub(r"[^a-z0-9]+", "-", name.lower())
+    st.markdown(CORNER_CSS.format(key=key, side=side, bottom=12 + 52 * index), unsafe_allow_html=True)
+    with st.container(key=key):
+        with st.expander(label, icon=icon):
+            yield
+
+
+@contextmanager
+def controls(name: str):
+    """Where a page draws its controls: in the page normally, folded into a floating expander
+    ("Controls: <name>") when presenting."""
+    if presenting():
+        with floating(name, label=f"Controls: {name}", icon=":material/tune:"):
+            yield
+    else:
+        yield
+
+
+def _slide_index(page: str) -> int:
+    tab = st.session_state.get(LAYERS_TAB) if page == "views/layers.py" else None
+    for index, (file, slide_tab) in enumerate(SLIDES):
+        if file == page and (slide_tab is None or slide_tab == (tab or LAYERS_TABS[0])):
+            return index
+    return 0
+
+
+def _go(page: str, step: int) -> None:
+    target_page, target_tab = SLIDES[(_slide_index(page) + step) % len(SLIDES)]
+    if target_tab is not None:
+        st.session_state["url_tab"] = target_tab
+        st.session_state.pop(LAYERS_TAB, None)
+    if target_page != page:
+        st.switch_page(target_page)
+    st.rerun()
+
+
+def presentation_header(title: str) -> None:
+    """In presentation mode: the CSS, the title row with previous/next/leave, the keyboard."""
+    st.markdown(_CSS, unsafe_allow_html=True)
+    with st.container(key="presentation-keys-box"):
+        result = _keys(key="presentation-keys", data={"known": VIEWPORT in st.session_state},
+                       on_step_change=lambda: None, on_viewport_change=lambda: None)
+    viewport = getattr(result, "viewport", None)
+    if viewport:
+        st.session_state[VIEWPORT] = viewport
+    page = PAGE_OF_TITLE.get(title, SLIDES[0][0])
+    heading, buttons = st.columns([3, 2], vertical_alignment="center")
+    heading.markdown(f"# {title}")
+    previous, following, leave = buttons.columns(3)
+    step = getattr(result, "step", None)
+    if previous.button("Previous", icon=":material/arrow_back:", width="stretch", help="← key") or step == "previous":
+        _go(page, -1)
+    if following.button("Next", icon=":material/arrow_forward:", width="stretch", help="→ key") or step == "next":
+        _go(page, +1)
+    leave.button("Leave", icon=":material/close:", width="stretch", help="Leave presentation mode", on_click=_leave)
+
+
+def _leave() -> None:
+    st.session_state[PRESENT_KEY] = False
+    st.session_state["_saved_" + PRESENT_KEY] = False
