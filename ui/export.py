@@ -74,10 +74,11 @@ def stamped(data: pd.DataFrame, provenance: Provenance | None) -> pd.DataFrame:
         return data
     columns = {"model": provenance.model, "prompt_sha256": provenance.prompt_hash,
                "shuffle_index": provenance.shuffle_index, "seed": provenance.seed, "estimator": provenance.estimator}
-    data = data.copy()
-    for position, (name, value) in enumerate(columns.items()):
+    data, position = data.copy(), 0
+    for name, value in columns.items():
         if name not in data.columns:
             data.insert(position, name, value)
+            position += 1
     return data
 
 

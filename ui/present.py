@@ -20,7 +20,8 @@ import streamlit.components.v2 as components
 PRESENT_KEY = "presentation_mode"
 VIEWPORT = "_viewport"
 LAYERS_TAB = "layers_tab"
-HEADER_PX = 96  # the slide's title row with its buttons, and the page's top padding
+HEADER_PX = 96  # until the page reports where its first figure starts: the title row and padding
+FOOTER_PX = 64  # the strip at the bottom for the folded controls and notes
 FALLBACK_HEIGHT = 720
 
 # (page file, Layers tab or None), in the order of app.py's navigation.
@@ -36,12 +37,17 @@ SLIDES = [("views/layers.py", tab) for tab in LAYERS_TABS] + [(page, None) for p
 _JS = """
 export default function(component) {
   const { setStateValue, setTriggerValue } = component;
-  // Report the window's size only when it changed: every report is a rerun of the page.
+  // Report the window's size and where the first figure starts, only when they changed (each
+  // report is a rerun of the page); figures appear after this runs, so look again now and then.
   const report = () => {
-    const size = window.innerWidth + 'x' + window.innerHeight;
-    if (window.__tokenGeometrySize === size) return;
-    window.__tokenGeometrySize = size;
-    setStateValue('viewport', {width: window.innerWidth, height: window.innerHeight});
+    const chart = document.querySelector('[data-testid="stPlotlyChart"]');
+    const top = chart ? Math.round(chart.getBoundingClientRect().top + window.scrollY) : 0;
+    const last = window.__tokenGeometrySize || {};
+    const same = last.width === window.innerWidth && last.height === window.innerHeight
+      && Math.abs((last.chartTop || 0) - top) <= 6;
+    if (same) return;
+    window.__tokenGeometrySize = {width: window.innerWidth, height: window.innerHeight, chartTop: top};
+    setStateValue('viewport', window.__tokenGeometrySize);
   };
   if (!component.data || !component.data.known) window.__tokenGeometrySize = null;
   report();
@@ -55,13 +61,16 @@ export default function(component) {
   };
   if (window.__tokenGeometryKeys) document.removeEventListener('keydown', window.__tokenGeometryKeys);
   if (window.__tokenGeometryResize) window.removeEventListener('resize', window.__tokenGeometryResize);
+  if (window.__tokenGeometryTimer) clearInterval(window.__tokenGeometryTimer);
   window.__tokenGeometryKeys = onKey;
   window.__tokenGeometryResize = report;
+  window.__tokenGeometryTimer = setInterval(report, 700);
   document.addEventListener('keydown', onKey);
   window.addEventListener('resize', report);
   return () => {
     document.removeEventListener('keydown', onKey);
     window.removeEventListener('resize', report);
+    clearInterval(window.__tokenGeometryTimer);
   };
 }
 """
@@ -87,26 +96,31 @@ def presenting() -> bool:
 
 
 def figure_height() -> int:
-    """Pixels a figure may take so that it and the slide's title row fit the window."""
+    """Pixels a figure may take so that it, everything above the page's first figure (title row,
+    tabs) and the strip of folded controls at the bottom fit the window."""
     viewport = st.session_state.get(VIEWPORT) or {}
     height = int(viewport.get("height") or FALLBACK_HEIGHT)
-    return max(320, height - HEADER_PX)
+    top = int(viewport.get("chartTop") or 0) or HEADER_PX
+    return max(300, height - top - FOOTER_PX)
 
 
-CORNER_CSS = """<style>.st-key-{key} {{position: fixed; {side}: 12px; bottom: {bottom}px; width: 440px;
-  max-height: 70vh; overflow: auto; z-index: 999990; background: var(--background-color, white);
-  border-radius: 0.5rem; box-shadow: 0 2px 10px rgba(0,0,0,0.15);}}</style>"""
+CORNER_CSS = """<style>.st-key-{key} {{position: fixed; {side}: {offset}px; bottom: 8px; width: {width}px;
+  max-height: 80vh; overflow: auto; z-index: 999990; background: var(--background-color, white);
+  border-radius: 0.5rem; box-shadow: 0 2px 10px rgba(0,0,0,0.15);}}
+  .st-key-{key}:has(details[open]) {{width: 460px;}}</style>"""
+PANEL_PX = 250
 
 
 @contextmanager
 def floating(name: str, *, label: str, icon: str, side: str = "left"):
-    """A collapsed expander that floats in a bottom corner of the slide (it takes no room above
-    the figure); several stack upwards in the order the page first drew them."""
+    """A collapsed expander that floats in the strip at the bottom of the slide (it takes no room
+    above the figure); several sit side by side in the order the page first drew them."""
     order = st.session_state.setdefault("_floating", {})
-    index = sum(1 for other, (_, other_side) in order.items() if other != name and other_side == side
-                and order[other][0] < order.setdefault(name, (len(order), side))[0])
+    order.setdefault(name, side)
+    index = [other for other, other_side in order.items() if other_side == side].index(name)
     key = f"slide-{side}-" + re.sub(r"[^a-z0-9]+", "-", name.lower())
-    st.markdown(CORNER_CSS.format(key=key, side=side, bottom=12 + 52 * index), unsafe_allow_html=True)
+    st.markdown(CORNER_CSS.format(key=key, side=side, offset=12 + (PANEL_PX + 10) * index, width=PANEL_PX),
+                unsafe_allow_html=True)
     with st.container(key=key):
         with st.expander(label, icon=icon):
             yield
@@ -144,6 +158,7 @@ def _go(page: str, step: int) -> None:
 def presentation_header(title: str) -> None:
     """In presentation mode: the CSS, the title row with previous/next/leave, the keyboard."""
     st.markdown(_CSS, unsafe_allow_html=True)
+    st.session_state["_floating"] = {}  # the panels of this page, in the order it draws them
     with st.container(key="presentation-keys-box"):
         result = _keys(key="presentation-keys", data={"known": VIEWPORT in st.session_state},
                        on_step_change=lambda: None, on_viewport_change=lambda: None)

@@ -22,6 +22,7 @@ def current_layer(*, n_layers: int, default: int) -> int:
     """The shared layer (from a link, another page or this one), clamped to 1..n_layers."""
     linked = "url_layer" in st.session_state
     value = url_int("layer", low=1, high=n_layers, default=default) if linked else st.session_state.get(LAYER, default)
+    st.session_state.pop("url_layer", None)  # from now on the shared value is the truth
     value = min(max(int(value), 1), n_layers)
     st.session_state[LAYER] = value
     return value
@@ -76,3 +77,13 @@ def token_select(*, positions: Sequence[int], label_of: Callable[[int], str], ke
                                         format_func=lambda i: "none" if i is None else label_of(i), **options)
     write_url(token=current_token())  # a default choice (no token selected yet) is not a selection
     return index
+
+
+def clicked_token(chart_key: str, *, positions: Sequence[int]) -> None:
+    """``on_select`` of a chart whose first trace has one point per token: a click selects it."""
+    selection = st.session_state.get(chart_key)
+    points = (selection or {}).get("selection", {}).get("points", []) if selection else []
+    for point in points:
+        if point.get("curve_number", 0) == 0 and "point_index" in point:
+            select_token(int(positions[int(point["point_index"])]))
+            return

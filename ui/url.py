@@ -136,11 +136,40 @@ def write_url(*, model: str | None = None, prompt: str | None = None, drop: tupl
 
 def url_int(name: str, *, low: int, high: int, default: int) -> int:
     """An integer from the link, checked against [low, high]; outside it, a warning on the page
-    says so and ``default`` is used."""
-    value = st.session_state.pop(f"url_{name}", None)
+    says so and ``default`` is used. The value stays for the session: a widget whose default
+    changed between two reruns would be a new widget, back at its default."""
+    value = st.session_state.get(f"url_{name}")
     if value is None:
         return default
     if not low <= value <= high:
         st.warning(f"The link asked for {name} {value}, outside {low}..{high}; showing {default}.")
         return default
     return value
+
+
+# The Layers page's tabs: their names in the URL, and the settings each one owns (a link carries
+# only the open tab's settings, so a stale ?k= never opens the overlap tab again).
+TAB_SLUGS = {"Intrinsic dimension": "id", "Neighbourhood overlap": "overlap", "Cosine similarity": "cosine",
+             "Scale analysis": "scale", "Structured vs shuffled": "sweep"}
+TAB_PARAMS = {"overlap": ("k",), "sweep": ("shuffle", "seeds", "estimator")}
+
+
+def linked_tab() -> str | None:
+    """The tab a link (``tab=``, or an older link's ``k=``/``shuffle=``) or the presentation's
+    next/previous asked for. It stays the same for the session until asked again: st.tabs treats
+    a changed ``default`` as a new widget and would open its first tab."""
+    wanted = st.session_state.pop("url_tab", None)
+    if wanted is None and "url_k" in st.session_state:
+        wanted = "overlap"
+    elif wanted is None and "url_shuffle" in st.session_state:
+        wanted = "sweep"
+    for name, slug in TAB_SLUGS.items():
+        if wanted in (name, slug):
+            st.session_state["_linked_tab"] = name
+    return st.session_state.get("_linked_tab")
+
+
+def write_tab(name: str) -> None:
+    """Put the open tab in the URL and drop the other tabs' settings."""
+    slug = TAB_SLUGS.get(name, name)
+    write_url(tab=slug, drop=tuple(p for other, params in TAB_PARAMS.items() if other != slug for p in params))

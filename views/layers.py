@@ -9,7 +9,8 @@ from ui.figures import layers as figures
 from ui.page import open_view
 from ui.run import sweep_outcomes
 from ui.show import show_figure
-from ui.url import url_int, write_url
+from ui.present import controls
+from ui.url import linked_tab, url_int, write_tab, write_url
 
 request, outcome = open_view(
     "Layers",
@@ -38,14 +39,16 @@ def intrinsic_dimension() -> None:
 
 def neighbourhood_overlap() -> None:
     default_k = url_int("k", low=1, high=analysis.overlap.shape[1], default=1)
-    k = st.slider("Neighbours k", 1, analysis.overlap.shape[1], default_k, key="overlap_k_slider")
-    write_url(model=request.model, prompt=request.prompt, k=k)
+    with controls("k"):
+        k = st.slider("Neighbours k", 1, analysis.overlap.shape[1], default_k, key="overlap_k_slider")
+    write_url(k=k)
     show_figure(built_once(figures.overlap_curve, analysis, k=k), name=f"overlap-k{k}",
                 data=built_once(figures.overlap_table, analysis))
 
 
 def cosine_similarity() -> None:
-    diagonal = st.toggle("Include the diagonal (as the reference code does)", value=True)
+    with controls("diagonal"):
+        diagonal = st.toggle("Include the diagonal (as the reference code does)", value=True)
     show_figure(built_once(figures.cosine_curve, analysis, include_diagonal=diagonal), name="cosine-per-layer",
                 data=built_once(figures.cosine_table, analysis))
 
@@ -57,17 +60,19 @@ def scale_analysis() -> None:
 
 def structured_vs_shuffled() -> None:
     largest = max_shuffle_index(int(analysis.kept.size))
-    left, middle, right = st.columns(3)
+    with controls("sweep"):
+        left, middle, right = st.columns(3)
     default_s = url_int("shuffle", low=1, high=largest, default=min(largest, 3))
     max_s = left.slider("Largest shuffle index S", 1, largest, default_s,
                         help=f"S splits the tokens into 4^S blocks and permutes them; S={largest} shuffles every token.")
-    seeds = middle.slider("Seeds per S", 1, 5, 3)
+    seeds = middle.slider("Seeds per S", 1, 5, url_int("seeds", low=1, high=5, default=3))
     names = list(figures.ESTIMATOR_COLOURS)
     linked = st.session_state.pop("url_estimator", None)
     estimator = right.selectbox("Estimator", names, index=names.index(linked) if linked in names else 2)
-    write_url(model=request.model, prompt=request.prompt, shuffle=max_s, estimator=estimator)
+    write_url(shuffle=max_s, seeds=seeds, estimator=estimator)
     runs = 1 + max_s * seeds
-    pressed = st.button(f"Run the shuffle sweep ({runs} model runs; cached ones are skipped)")
+    with controls("sweep run"):
+        pressed = st.button(f"Run the shuffle sweep ({runs} model runs; cached ones are skipped)")
     sweep = sweep_outcomes(request, max_shuffle=max_s, seeds=seeds, run=pressed)
     if sweep:
         analyses = [item.analysis for item in sweep]
@@ -83,9 +88,9 @@ def structured_vs_shuffled() -> None:
 TABS = {"Intrinsic dimension": intrinsic_dimension, "Neighbourhood overlap": neighbourhood_overlap,
         "Cosine similarity": cosine_similarity, "Scale analysis": scale_analysis,
         "Structured vs shuffled": structured_vs_shuffled}
-linked_tab = ("Neighbourhood overlap" if "url_k" in st.session_state
-              else "Structured vs shuffled" if "url_shuffle" in st.session_state else None)
-for tab, draw in zip(st.tabs(list(TABS), default=linked_tab, key="layers_tab", on_change="rerun"), TABS.values()):
+for name, tab, draw in zip(TABS, st.tabs(list(TABS), default=linked_tab(), key="layers_tab", on_change="rerun"),
+                           TABS.values()):
     if tab.open:
+        write_tab(name)
         with tab:
             draw()

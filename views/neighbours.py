@@ -20,7 +20,7 @@ request, outcome = open_view(
 analysis = outcome.analysis
 full_shuffle = max_shuffle_index(int(analysis.kept.size))
 shuffled_request = dataclasses.replace(request, shuffle_index=full_shuffle, seed=0)
-with controls("shuffled prompt"):
+with controls("shuffled"):
     pressed = st.button(f"Add the fully shuffled prompt (S={full_shuffle}, one model run)")
 shuffled = current_outcome(shuffled_request, run=pressed, quiet=True)
 analyses = [analysis] + ([shuffled.analysis] if shuffled else [])

@@ -13,7 +13,8 @@ from ui.page import open_view
 from ui.resources import current_store_path, store_handle
 from ui.run import current_outcome, with_messages
 from ui.show import show_figure
-from ui.url import url_int, write_url
+from ui.present import controls
+from ui.state import clicked_token, layer_slider, token_select
 
 request, outcome = open_view(
     "UMAP",
@@ -24,20 +25,21 @@ analysis = outcome.analysis
 store = store_handle(current_store_path()).store
 points = hidden_states(outcome, request)
 n_layers = int(analysis.layers.size)
-start = url_int("layer", low=1, high=n_layers, default=analysis.peak_layer or 1)
-left, middle, right = st.columns(3)
+with controls("view"):
+    left, middle, right = st.columns(3)
 dimensions = left.radio("Dimensions", [2, 3], horizontal=True, key="umap_dimensions")
 JOINT = "shuffle condition"
 colour_by = middle.selectbox("Colour by", ["local ID", "cluster", "position in the prompt", JOINT], key="umap_colour",
                              help=f"{JOINT}: one UMAP of the prompt together with its fully shuffled version.")
-aligned = right.toggle("Align layers (follow tokens through depth)", key="umap_aligned",
-                       help="Each layer's UMAP starts from the previous layer's layout and is rotated onto it. "
+aligned = right.toggle("Align layers", key="umap_aligned",
+                       help="Follow tokens through depth: each layer's UMAP starts from the previous layer's layout and is rotated onto it. "
                             f"The first time this computes all {n_layers} layers (~2 s each).")
 shuffled = None
 if colour_by == JOINT:
     full = max_shuffle_index(int(analysis.kept.size))
     shuffled_request = dataclasses.replace(request, shuffle_index=full, seed=0)
-    pressed = st.button(f"Add the fully shuffled prompt (S={full}, one model run)")
+    with controls("shuffled"):
+        pressed = st.button(f"Add the fully shuffled prompt (S={full}, one model run)")
     shuffled = current_outcome(shuffled_request, run=pressed, quiet=True)
     if shuffled is None:
         st.info("Colouring by shuffle condition needs the fully shuffled prompt: press the button above.")
@@ -50,17 +52,18 @@ if aligned and shuffled is None:
 
 @st.fragment
 def layer_view() -> None:
-    layer = st.slider("Layer", 1, n_layers, start, key="umap_layer")
-    write_url(model=request.model, prompt=request.prompt, layer=layer)
-    token = st.selectbox("Highlight a token", [None, *range(analysis.kept.size)], key="umap_token",
-                         format_func=lambda i: "none" if i is None else f"#{analysis.kept[i]} {analysis.kept_tokens[i]!r}")
+    with controls("layer and token"):
+        layer = layer_slider(n_layers=n_layers, default=analysis.peak_layer or 1, key="umap_layer")
+        token = token_select(positions=analysis.kept, key="umap_token", label="Highlight a token (or click a point)",
+                             label_of=lambda i: f"#{analysis.kept[i]} {analysis.kept_tokens[i]!r}")
     if shuffled is not None:
         joint = with_messages(lambda: joint_projection(
             [outcome, shuffled], layer=layer, n_components=dimensions, store=store,
             points=[points, hidden_states(shuffled, shuffled_request)]))
         if joint is not None:
             show_figure(figures.joint_figure([analysis, shuffled.analysis], joint, layer=layer),
-                        name=f"umap-joint-layer-{layer}")
+                        name="umap-joint", settings=f"layer {layer} {dimensions}d",
+                        data=figures.joint_table([analysis, shuffled.analysis], joint, layer=layer))
         return
     if embeddings is not None:
         embedding = embeddings[layer - 1]
@@ -80,7 +83,8 @@ def layer_view() -> None:
     figure = figures.projection_figure(analysis, embedding, layer=layer, colour_by=colour_by, values=values,
                                        highlight=token, aligned=embeddings is not None,
                                        axis_ranges=None if embeddings is None else figures.aligned_axis_ranges(embeddings))
-    show_figure(figure, name=f"umap-layer-{layer}",
+    show_figure(figure, name="umap", settings=f"layer {layer} {dimensions}d {colour_by}", key="umap-chart",
+                on_select=lambda: clicked_token("umap-chart", positions=analysis.kept),
                 data=figures.projection_table(analysis, embedding, layer=layer, values=values, colour_by=colour_by))
     if embeddings is not None and token is not None:
         show_figure(figures.trajectory_figure(analysis, embeddings, token=token), name="token-path")

@@ -11,7 +11,9 @@ from ui.page import open_view
 from ui.resources import current_store_path, store_handle
 from ui.run import with_messages
 from ui.show import show_figure
-from ui.url import url_int, write_url
+from ui.clickable import clickable_text
+from ui.present import controls
+from ui.state import layer_slider, token_select
 
 request, outcome = open_view(
     "Tokens",
@@ -22,21 +24,22 @@ analysis = outcome.analysis
 tokens = list(analysis.kept_tokens)
 surprisal = np.concatenate([[np.nan], analysis.losses])[analysis.kept] if analysis.losses.size else None
 n_layers = int(analysis.layers.size)
-start_layer = url_int("layer", low=1, high=n_layers, default=analysis.peak_layer or 1)
 
 
 @st.fragment
 def layer_views() -> None:
     """Everything that depends on the layer; moving the slider reruns only this part."""
-    layer = st.slider("Layer", 1, n_layers, start_layer, key="tokens_layer")
-    write_url(model=request.model, prompt=request.prompt, layer=layer)
     choices = ["local ID", "next-token loss"] if surprisal is not None else ["local ID"]
-    paint = st.radio("Paint tokens by", choices, horizontal=True, key="tokens_paint")
+    with controls("layer and paint"):
+        layer = layer_slider(n_layers=n_layers, default=analysis.peak_layer or 1, key="tokens_layer")
+        paint = st.radio("Paint tokens by", choices, horizontal=True, key="tokens_paint")
     values = analysis.local_id[layer - 1] if paint == "local ID" else surprisal
     finite = values[np.isfinite(values)]
     low, high = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
     label = f"local ID (k={analysis.local_k}, layer {layer})" if paint == "local ID" else "loss (nats)"
-    st.html(figures.painted_text(tokens, values, label=label, low=float(low), high=float(high)))
+    clickable_text(figures.painted_text(tokens, values, label=label, low=float(low), high=float(high)),
+                   positions=analysis.kept, key="tokens_painted")
+    st.caption("Click a token to select it here, on the UMAP page and in the link.")
 
     st.subheader(f"Semantic clusters at layer {layer}")
     shares = {"the half with the lowest local ID": 0.5, "every token": 1.0}
@@ -67,8 +70,8 @@ def layer_views() -> None:
                 "weights (`python -m cli run --token-neighbours` keeps them). Press **Run** to add them: one "
                 "forward pass; the stored result is completed, nothing else changes.")
         return
-    choice = st.selectbox("Token", range(len(tokens)), format_func=lambda i: f"#{analysis.kept[i]} {tokens[i]!r}",
-                          key="tokens_selected")
+    choice = token_select(positions=analysis.kept, key="tokens_selected", allow_none=False,
+                          label_of=lambda i: f"#{analysis.kept[i]} {tokens[i]!r}")
     st.dataframe(figures.neighbour_table(analysis, layer=layer, token=int(choice)), hide_index=True)
     st.caption("LLE weights reconstruct the token from these neighbours (they sum to 1; Roweis & Saul 2000).")
 

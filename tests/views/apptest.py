@@ -23,6 +23,16 @@ def page(name: str, *, model_dir, prompt: str = PROMPT, timeout: float = 60) -> 
     return app
 
 
+def whole_app(*, model_dir, prompt: str = PROMPT, timeout: float = 60) -> AppTest:
+    """app.py with its navigation (``switch_page("views/<name>.py")`` moves between pages in one
+    session), the sidebar set as in :func:`page`."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    app.session_state["model_choice"] = OTHER
+    app.session_state["model_text"] = str(model_dir)
+    app.session_state["prompt"] = prompt
+    return app
+
+
 def press_run(app: AppTest) -> AppTest:
     next(button for button in app.button if button.label == "Run").click()
     return app.run()
@@ -44,3 +54,15 @@ def values(field):
     if isinstance(field, dict) and "bdata" in field:
         return np.frombuffer(base64.b64decode(field["bdata"]), dtype=np.dtype(field["dtype"]))
     return np.asarray(field, dtype=float)
+
+
+def html_bodies(app: AppTest) -> list[str]:
+    """The HTML the page draws: st.html bodies and the painted text of ui.clickable's component."""
+    import json
+
+    bodies = [element.proto.body for element in app.get("html")]
+    for element in app.get("bidi_component"):
+        data = json.loads(element.proto.json or "{}")
+        if isinstance(data, dict) and isinstance(data.get("html"), str):
+            bodies.append(data["html"])
+    return bodies

@@ -2,7 +2,7 @@ import numpy as np
 
 from cache import open_store
 from pipeline import Request, analyse
-from tests.views.apptest import PROMPT, figures, page, press_run, values
+from tests.views.apptest import PROMPT, figures, html_bodies, page, press_run, values
 
 
 def test_tokens_page_paints_text_lists_clusters_and_neighbours(tiny_model_dir):
@@ -16,7 +16,7 @@ def test_tokens_page_paints_text_lists_clusters_and_neighbours(tiny_model_dir):
     tokens = [expected.tokens[i] for i in expected.kept]
     assert heatmap["x"] == [f"#{i} {t!r}" for i, t in zip(expected.kept, tokens)]  # hover names the token
     assert "customdata" not in heatmap  # one label per column, not a copy per cell
-    painted = [element.proto.body for element in app.get("html")]
+    painted = html_bodies(app)
     assert any("local ID (k=10" in body for body in painted)
     tables = [frame.value for frame in app.dataframe]
     clusters = next(t for t in tables if "harmonic mean local ID" in t.columns)
@@ -38,7 +38,7 @@ def test_layer_slider_changes_the_painted_layer(tiny_model_dir, isolated_store):
     app = page("tokens", model_dir=tiny_model_dir).run()
     assert not app.exception
     app.slider(key="tokens_layer").set_value(2).run()
-    assert any("layer 2)" in element.proto.body for element in app.get("html"))
+    assert any("layer 2)" in body for body in html_bodies(app))
 
 
 def test_a_corpus_result_without_neighbour_lists_says_so_and_run_adds_them(tiny_model_dir, isolated_store):

@@ -118,3 +118,18 @@ def joint_figure(analyses: list[Analysis], embedding: np.ndarray, *, layer: int)
                                      model=first.model_name, prompt=first.prompt, n_tokens=first.n_tokens,
                                      settings="one joint projection"))
     return style(figure, x="UMAP 1", y="UMAP 2", height=620)
+
+
+def joint_table(analyses: list[Analysis], embedding: np.ndarray, *, layer: int) -> pd.DataFrame:
+    """The joint UMAP's points: one row per token of each run, in the order they are stacked."""
+    rows, start = [], 0
+    for analysis in analyses:
+        count = int(analysis.kept.size)
+        block = embedding[start:start + count]
+        start += count
+        for index in range(count):
+            row = {"shuffle_index": int(analysis.shuffle_index), "seed": int(analysis.seed), "layer": layer,
+                   "position": int(analysis.kept[index]), "token": analysis.kept_tokens[index]}
+            row.update({f"umap_{axis + 1}": float(block[index, axis]) for axis in range(block.shape[1])})
+            rows.append(row)
+    return pd.DataFrame(rows)
