@@ -86,6 +86,17 @@ def main() -> None:
             shot("compare", "compare", "Run the second", "Compare the embeddings", height=1500)
             shot("embeddings", "embeddings", "Measure")
             shot("corpus", "corpus", "text:Run a prompt set", "Run 8 prompts here", height=2300)
+
+            # Presentation mode: one figure per screen at the two usual projector sizes.
+            for (width, height), path in (((1280, 720), "neighbours?present=1"), ((1920, 1080), "?present=1")):
+                page.set_viewport_size({"width": width, "height": height})
+                page.goto(f"{base}/{path}")
+                page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+                _idle(page)
+                time.sleep(1.5)  # the window's size is reported and the figure resized once
+                _idle(page)
+                page.screenshot(path=str(OUT / f"presentation-{width}x{height}.png"))
+                print("wrote", OUT / f"presentation-{width}x{height}.png", flush=True)
             browser.close()
     finally:
         server.terminate()

@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from pipeline.spec import text_hash
+from ui.present import PATH_OF_TITLE
+from ui.url import CURRENT_QUERY
 
 PAGE_FIGURES = "_page_figures"
 PAGE_NAME = "_page_name"
@@ -146,10 +149,18 @@ def bundle(figures: dict[str, tuple[go.Figure, pd.DataFrame | None]], *, page: s
 
 
 def export_page_button(*, page: str, provenance: Provenance | None, container=None) -> None:
-    """A download button whose zip is made when it is clicked, from the figures the page drew."""
+    """A download button whose zip is made when it is clicked, from the figures the page drew.
+
+    Streamlit calls ``make`` outside the page's run (no session state then): it keeps the page's
+    figure dict itself, which the page fills after drawing this button, and the link of the moment."""
+    figures = st.session_state.setdefault(PAGE_FIGURES, {})
+    query = st.session_state.setdefault(CURRENT_QUERY, {})
+    parts = urlsplit(st.context.url or "http://127.0.0.1:8501/")
+    path = "/" + PATH_OF_TITLE.get(page, "")
+
     def make() -> bytes:
-        return bundle(dict(st.session_state.get(PAGE_FIGURES, {})), page=page, permalink=st.context.url,
-                      provenance=provenance)
+        permalink = urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+        return bundle(dict(figures), page=page, permalink=permalink, provenance=provenance)
 
     stem = file_stem(page, provenance)
     (container or st).download_button(

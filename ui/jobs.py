@@ -141,7 +141,7 @@ def show_progress(job: Job) -> None:
     def poll() -> None:
         if not job.running:
             st.rerun()
-        with st.status(f"{job.label}…", expanded=True):
+        with st.status(f"{job.label}…", expanded=True, state="running"):
             st.progress(job.fraction, text=job.status_line())
             st.caption("This run continues if you switch pages or change the sidebar; come back to see it.")
 

@@ -11,8 +11,10 @@ and the whole figure (title, axes, legend) fit the screen at any size.
 
 from __future__ import annotations
 
+import ast
 import re
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 import streamlit.components.v2 as components
@@ -24,15 +26,29 @@ HEADER_PX = 96  # until the page reports where its first figure starts: the titl
 FOOTER_PX = 64  # the strip at the bottom for the folded controls and notes
 FALLBACK_HEIGHT = 720
 
-# (page file, Layers tab or None), in the order of app.py's navigation.
 LAYERS_TABS = ("Intrinsic dimension", "Neighbourhood overlap", "Cosine similarity", "Scale analysis",
                "Structured vs shuffled")
-PAGES = ("views/layers.py", "views/tokens.py", "views/neighbours.py", "views/projection.py", "views/compare.py",
-         "views/embeddings.py", "views/corpus.py")
-PAGE_OF_TITLE = {"Layers": "views/layers.py", "Tokens": "views/tokens.py", "Neighbours": "views/neighbours.py",
-                 "UMAP": "views/projection.py", "Compare": "views/compare.py", "Embeddings": "views/embeddings.py",
-                 "Corpus": "views/corpus.py"}
-SLIDES = [("views/layers.py", tab) for tab in LAYERS_TABS] + [(page, None) for page in PAGES[1:]]
+
+
+def _declared_pages() -> list[tuple[str, str, str]]:
+    """(file, title, URL path) of each ``st.Page("<file>", title=…)`` in app.py, in its order: the
+    slides follow the app's own navigation, with no second list to keep in step."""
+    source = (Path(__file__).resolve().parents[1] / "app.py").read_text(encoding="utf-8")
+    pages = []
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page" and node.args
+                and isinstance(node.args[0], ast.Constant)):
+            options = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            file = node.args[0].value
+            path = "" if options.get("default") else options.get("url_path", Path(file).stem)
+            pages.append((node.lineno, file, options.get("title", Path(file).stem.title()), path))
+    return [(file, title, path) for _, file, title, path in sorted(pages)]
+
+
+PAGE_OF_TITLE = {title: file for file, title, _ in _declared_pages()}
+PATH_OF_TITLE = {title: path for _, title, path in _declared_pages()}
+SLIDES = [(file, tab) for file in PAGE_OF_TITLE.values()
+          for tab in (LAYERS_TABS if file == "views/layers.py" else (None,))]
 
 _JS = """
 export default function(component) {
@@ -83,6 +99,7 @@ _CSS = """
   max-width: 100% !important;}
 [data-testid='stElementContainer']:has(> [data-testid='stMarkdown'] style:only-child),
 [data-testid='stElementContainer']:has(style:only-child), .st-key-presentation-keys-box {display: none !important;}
+[data-testid='stMainBlockContainer'] > div > [data-testid='stVerticalBlock'] {gap: 0.6rem;}
 h1 {font-size: 2.1rem !important; padding: 0.2rem 0 !important;}
 [data-testid='stMarkdownContainer'] p, label, [data-testid='stWidgetLabel'] p {font-size: 1.15rem;}
 </style>

@@ -30,7 +30,8 @@ def _read_upload() -> None:
     try:
         prompt_set = parse_prompt_file(upload.name, upload.getvalue(), max_bytes=DEFAULT_MAX_BYTES)
     except PromptSetError as error:
-        st.session_state["upload_error"] = f"{upload.name}: {error}"
+        message = str(error)  # the loader's messages name the file already; say it once
+        st.session_state["upload_error"] = message if upload.name in message else f"{upload.name}: {message}"
         return
     st.session_state.pop("upload_error", None)
     st.session_state.setdefault(UPLOADED, {})[f"upload: {upload.name}"] = prompt_set
@@ -45,6 +46,7 @@ def render_prompt_source() -> None:
     with st.expander("Load a prompt from a set or a file"):
         st.file_uploader("Your prompts (.txt: blank-line-separated passages; .jsonl: field \"text\")",
                          type=["txt", "jsonl"], key="prompt_upload", on_change=_read_upload,
+                         max_upload_size=DEFAULT_MAX_BYTES // 2**20,  # the widget's own "Limit … per file" line
                          help=f"At most {DEFAULT_MAX_BYTES // 2**20} MiB, UTF-8.")
         if st.session_state.get("upload_error"):
             st.error(st.session_state["upload_error"])

@@ -211,6 +211,32 @@ def show_provenance(outcome: Outcome) -> None:
         st.warning(note)
 
 
+def in_background(job_id: str, label: str, work: Callable[[Callable[[float, str], None]], object], *, start: bool,
+                  cached: Callable[[], object], timing: tuple[str, str] | None = None):
+    """``work(progress)`` as a background run (ui.jobs) when ``start`` is pressed or it is running
+    already: its progress box while it runs, its result once done; otherwise ``cached()`` (a
+    quick look in the store, None when absent). ``timing``: (stage, subject) under which the run's
+    duration is recorded for the next estimate (ui.estimates)."""
+    handle = store_handle(current_store_path())
+    job = registry().find(job_id)
+    if job is None and not start:
+        return cached()
+    if job is None:
+        def timed(progress):
+            started = time.perf_counter()
+            result = work(progress)
+            if timing is not None:
+                record(handle.store, stage=timing[0], subject=timing[1], seconds=time.perf_counter() - started)
+            return result
+
+        estimated = estimate(handle.store, stage=timing[0], subject=timing[1]) if timing else None
+        job = start_job(job_id, label, timed, estimate_seconds=estimated)
+    result = take(job)
+    if result is None:
+        show_progress(job)
+    return result
+
+
 def with_progress(label: str, action):
     """``action(progress)``; a status box with a progress bar appears only if progress is reported
     (so a cache hit shows nothing)."""

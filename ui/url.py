@@ -29,6 +29,7 @@ HASH_LENGTH = 16
 PROMPT_KIND = "prompt_text"
 INTEGERS = ("layer", "token", "k", "shuffle", "seeds", "max_tokens")
 TEXTS = ("estimator", "tab")
+CURRENT_QUERY = "_url_now"
 
 
 def _int(value: str | None) -> int | None:
@@ -132,6 +133,9 @@ def write_url(*, model: str | None = None, prompt: str | None = None, drop: tupl
         del st.query_params[name]
     if {k: st.query_params.get(k) for k in values} != values:
         st.query_params.update(values)
+    now = st.session_state.setdefault(CURRENT_QUERY, {})  # read by exports made outside a page run
+    now.clear()
+    now.update(st.query_params.to_dict())
 
 
 def url_int(name: str, *, low: int, high: int, default: int) -> int:

@@ -11,29 +11,33 @@ from ui.figures import compare as figures
 from ui.page import open_view
 from ui.resources import current_store_path, loaded_model, store_handle
 from ui.run import current_outcome, with_messages, with_progress
+from ui.present import controls
 from ui.show import presenting, show_figure
 
 request, outcome = open_view("Compare")
-st.subheader("Two runs on one set of axes")
-mode = st.radio("Compare", ["two models, same prompt", "two prompts, same model"], horizontal=True)
-by_model = mode.startswith("two models")
-if by_model:
-    others = [name for name in BUNDLED_MODELS if name != request.model] or list(BUNDLED_MODELS)
-    second_model = st.selectbox("Second model", others + ["Other…"])
-    if second_model == "Other…":
-        second_model = st.text_input("Hugging Face id, model folder or .gguf path", key="compare_model_text")
-    bos = BUNDLED_MODELS[second_model].wants_bos if second_model in BUNDLED_MODELS else request.add_special_tokens
-    second = dataclasses.replace(request, model=second_model, add_special_tokens=bos, trust_remote_code=False)
-else:
-    second = dataclasses.replace(request, prompt=st.text_area("Second prompt", key="compare_prompt", height=120))
-pressed = st.button("Run the second")
+if not presenting():
+    st.subheader("Two runs on one set of axes")
+with controls("second run"):
+    mode = st.radio("Compare", ["two models, same prompt", "two prompts, same model"], horizontal=True)
+    by_model = mode.startswith("two models")
+    if by_model:
+        others = [name for name in BUNDLED_MODELS if name != request.model] or list(BUNDLED_MODELS)
+        second_model = st.selectbox("Second model", others + ["Other…"])
+        if second_model == "Other…":
+            second_model = st.text_input("Hugging Face id, model folder or .gguf path", key="compare_model_text")
+        bos = BUNDLED_MODELS[second_model].wants_bos if second_model in BUNDLED_MODELS else request.add_special_tokens
+        second = dataclasses.replace(request, model=second_model, add_special_tokens=bos, trust_remote_code=False)
+    else:
+        second = dataclasses.replace(request, prompt=st.text_area("Second prompt", key="compare_prompt", height=120))
+    pressed = st.button("Run the second")
 other = current_outcome(second, run=pressed, quiet=True) if (second.model and second.prompt.strip()) else None
 if other is not None:
-    left, right = st.columns([1, 3])
-    metric = left.selectbox("Measure", figures.METRICS)
-    normalise = left.toggle("Normalise depth to 0..1", value=by_model)
+    with controls("measure"):
+        left, right = st.columns([1, 3]) if not presenting() else (st.container(), None)
+        metric = left.selectbox("Measure", figures.METRICS)
+        normalise = left.toggle("Normalise depth to 0..1", value=by_model)
     analyses = [outcome.analysis, other.analysis]
-    with right:
+    with right or st.container():
         show_figure(figures.comparison_figure(analyses, metric, by_model=by_model, normalise=normalise),
                     name="comparison", data=figures.comparison_table(analyses, metric, by_model=by_model))
 elif not pressed:

@@ -9,7 +9,8 @@ from ui.figures import vocabulary as figures
 from ui.figures.compare import embedding_bar
 from ui.page import open_view
 from ui.resources import current_store_path, loaded_model, store_handle
-from ui.run import with_messages, with_progress
+from ui.present import controls, presenting
+from ui.run import in_background, with_messages
 from ui.show import show_figure
 
 request, _ = open_view(
@@ -20,7 +21,9 @@ request, _ = open_view(
     needs_result=False,
 )
 store = store_handle(current_store_path()).store
-left, right = st.columns([2, 3])
+chart = st.container()  # in presentation mode the figure comes first, above the numbers
+with controls("rows"):
+    left, right = st.columns([2, 3])
 rows_choice = left.radio("Rows", ["every row (exact)", "a seeded sample"], horizontal=True, key="embedding_rows",
                          help="Reserved rows (<unused…> placeholders, control tokens), zero rows and duplicates "
                               "are dropped either way, with counts.")
@@ -29,11 +32,18 @@ if rows_choice == "a seeded sample":
     max_points = right.select_slider("Rows in the sample", [4096, 8192, 16384, 32768], value=16384,
                                      key="embedding_sample",
                                      help="A sample makes the cloud sparser, so the ID is probed at a coarser scale.")
-measure = st.button(f"Measure {request.model}")
-geometry = with_messages(lambda: with_progress(
-    "Measuring the embedding matrix", lambda progress: vocabulary_geometry(
-        request.model, store=store, max_points=max_points, dtype=request.dtype, loader=loaded_model,
-        progress=progress, only_cached=not measure)))
+measure = left.button(f"Measure {request.model}")
+
+
+def measured(progress, *, only_cached: bool = False):
+    return vocabulary_geometry(request.model, store=store, max_points=max_points, dtype=request.dtype,
+                               loader=loaded_model, progress=progress, only_cached=only_cached)
+
+
+# A background run (ui.jobs): switching pages or pressing the button again never loses it.
+geometry = with_messages(lambda: in_background(
+    f"embeddings:{request.model}:{max_points}:{request.dtype}", f"Measuring the embedding matrix of {request.model}",
+    measured, start=measure, cached=lambda: measured(lambda fraction, message: None, only_cached=True)))
 if geometry is not None:
     result = geometry.result
     where = "from the cache" if geometry.from_cache else "computed"
@@ -81,4 +91,5 @@ elif not measure:
             "`python -m cli embeddings --model NAME` does the same from a terminal.")
 rows = stored_embedding_results(store)
 if rows:
-    show_figure(embedding_bar(rows), name="embedding-id-by-model", data=pd.DataFrame(rows))
+    with chart if presenting() else st.container():
+        show_figure(embedding_bar(rows), name="embedding-id-by-model", data=pd.DataFrame(rows))

@@ -1,0 +1,225 @@
+"""Issue 13 in a real browser: runs that survive, links that restore the view, the layer and the
+token followed across pages, presentation mode, exports, the uploader's limit.
+
+One browser context for the module (one Streamlit session, one model run), reused by the tests in
+order; a fresh context only where a link must be opened as a new session would open it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.e2e.conftest import APP_TIMEOUT, RUN_TIMEOUT
+from tests.e2e.test_browser import EXCEPTION, PLOT, assert_no_exception, open_app, press_run, set_prompt, sidebar, \
+    wait_for_app
+
+# Distinct from the other e2e module's prompt, so the first Run computes.
+PROMPT = ("A lighthouse keeper writes in his log every night: the wind from the west, the lamp trimmed, "
+          "two ships passing to the south. In winter the storms are long and the supply boat is late; "
+          "he reads old letters and listens to the radio until the sea is calm again.")
+
+
+def query(url: str) -> dict[str, str]:
+    return {name: values[-1] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+def nav(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    page.wait_for_timeout(300)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+
+
+def chart_boxes(page) -> list[dict]:
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(e => {
+        const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; })""")
+
+
+@pytest.fixture(scope="module")
+def session(browser, app_url):
+    """One page (one Streamlit session) at 1280×720 for the whole module."""
+    context = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 720}, accept_downloads=True)
+    context.set_default_timeout(APP_TIMEOUT)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def shoot(session, artifacts_dir, request):
+    from tests.e2e.conftest import Shots
+
+    return Shots(session, artifacts_dir, request.node.name)
+
+
+def test_a_run_survives_a_second_click_and_a_page_switch_and_says_what_it_does(session, shoot):
+    page = session
+    open_app(page)
+    set_prompt(page, PROMPT)
+    press_run(page)
+    status = page.locator('[data-testid="stExpanderDetails"]', has_text="elapsed").first
+    status.wait_for(timeout=RUN_TIMEOUT)
+    shoot("progress")
+    first = int(re.search(r"(\d+) s elapsed", status.inner_text()).group(1))
+    page.wait_for_timeout(1500)
+    press_run(page)  # a second click attaches to the running job; it does not restart it
+    page.wait_for_timeout(1200)
+    if page.locator("text=elapsed").count():  # still running: the clock went on
+        again = int(re.search(r"(\d+) s elapsed", page.locator("text=elapsed").first.inner_text()).group(1))
+        assert again >= first + 1
+        nav(page, "Tokens")  # leave mid-run, then the result is shown on the page we went to
+    page.wait_for_selector(PLOT, timeout=RUN_TIMEOUT)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+    shoot("result-after-switch")
+    assert_no_exception(page)
+    assert page.get_by_text("Computed in").count() + page.get_by_text("from the DuckDB cache").count() >= 1
+
+
+def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session, shoot, browser, app_url):
+    page = session
+    if "/tokens" not in page.url:
+        nav(page, "Tokens")
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(3):
+        slider.press("ArrowLeft")
+        page.wait_for_timeout(400)
+    wait_for_app(page)
+    layer = query(page.url)["layer"]
+    page.locator(".painted-root span").nth(4).click()
+    page.wait_for_timeout(500)
+    wait_for_app(page)
+    shoot("token-clicked")
+    token = query(page.url).get("token")
+    assert token is not None
+    nav(page, "UMAP")
+    page.wait_for_selector(PLOT, timeout=RUN_TIMEOUT)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+    shoot("umap")
+    assert query(page.url)["layer"] == layer and query(page.url)["token"] == token
+    highlighted = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(
+        gd => gd.data.filter(t => String(t.mode || '').includes('text')).map(t => t.name || 'highlight'))""")
+    assert highlighted, "the token picked on Tokens is not highlighted on the UMAP"
+    assert_no_exception(page)
+
+    # The link opens the same view in a new session, without a Run (the result is cached).
+    link = page.url
+    other = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 720})
+    try:
+        fresh = other.new_page()
+        fresh.goto(link)
+        wait_for_app(fresh, timeout=RUN_TIMEOUT)
+        fresh.wait_for_selector(PLOT, timeout=RUN_TIMEOUT)
+        wait_for_app(fresh, timeout=RUN_TIMEOUT)
+        assert query(fresh.url)["layer"] == layer and query(fresh.url)["token"] == token
+        assert fresh.get_by_role("textbox", name="Prompt", exact=True).input_value() == PROMPT
+        assert {"dtype", "max_tokens", "bos"} <= set(query(fresh.url))
+        assert fresh.locator(EXCEPTION).count() == 0
+    finally:
+        other.close()
+
+
+def test_a_prompt_committed_without_run_survives_a_reload(session, shoot):
+    page = session
+    pasted = PROMPT.replace("lighthouse keeper", "night watchman")
+    set_prompt(page, pasted)
+    page.reload()
+    wait_for_app(page)
+    shoot("reloaded-before-run")
+    assert sidebar(page).get_by_role("textbox", name="Prompt", exact=True).input_value() == pasted
+    assert page.get_by_text("not in this machine's cache").count() == 0
+    set_prompt(page, PROMPT)
+
+
+def test_the_layers_link_names_the_open_tab_and_only_its_settings(session, shoot):
+    page = session
+    nav(page, "Layers")
+    page.get_by_role("tab", name="Neighbourhood overlap").click()
+    wait_for_app(page)
+    assert query(page.url)["tab"] == "overlap" and "k" in query(page.url)
+    page.get_by_role("tab", name="Structured vs shuffled").click()
+    wait_for_app(page)
+    shoot("sweep-tab")
+    params = query(page.url)
+    assert params["tab"] == "sweep" and "k" not in params and {"shuffle", "seeds", "estimator"} <= set(params)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
+def test_presentation_mode_fits_title_and_figure_and_moves_by_arrow_keys(session, shoot, size):
+    page = session
+    width, height = size
+    page.set_viewport_size({"width": width, "height": height})
+    try:
+        nav(page, "Neighbours")
+        page.goto(page.url + "&present=1")
+        wait_for_app(page)
+        page.wait_for_selector(PLOT)
+        page.wait_for_timeout(1500)  # the window's size is reported, the figure is resized once
+        wait_for_app(page)
+        shoot(f"present-{width}")
+        assert not page.locator('[data-testid="stSidebar"]').is_visible()
+        title = page.locator("h1").first.bounding_box()
+        first = chart_boxes(page)[0]
+        assert title["y"] >= 0 and first["top"] > title["y"] and first["bottom"] <= height, (title, first, height)
+        page.locator("body").press("ArrowRight")
+        page.wait_for_url(re.compile(r"/umap\?"), timeout=APP_TIMEOUT)
+        wait_for_app(page, timeout=RUN_TIMEOUT)
+        assert query(page.url).get("present") == "1"
+        page.get_by_role("button", name="Previous").click()
+        page.wait_for_url(re.compile(r"/neighbours\?"), timeout=APP_TIMEOUT)
+        wait_for_app(page)
+        page.get_by_role("button", name="Leave").click()
+        wait_for_app(page)
+        assert page.locator('[data-testid="stSidebar"]').is_visible()
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 720})
+
+
+def test_neighbours_marks_the_current_layer_and_exports_named_data_and_a_page_zip(session, shoot):
+    page = session
+    if "/neighbours" not in page.url:
+        nav(page, "Neighbours")
+    layer = int(query(page.url)["layer"])
+    lines = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
+        title: String(gd._fullLayout.title.text || ''), shapes: (gd.layout.shapes || []).map(s => s.x0)}))""")
+    across = next(item for item in lines if "across layers" in item["title"])
+    assert layer in across["shapes"]
+
+    with page.expect_download() as csv:
+        page.get_by_role("button", name="Data (CSV)").first.click()
+    name = csv.value.suggested_filename
+    assert name.startswith("SmolLM2-135M-Instruct_") and f"layer-{layer}" in name
+    header = open(csv.value.path(), encoding="utf-8").readline().strip().split(",")
+    assert {"model", "prompt_sha256", "shuffle_index", "seed", "estimator"} <= set(header)
+
+    with page.expect_download(timeout=RUN_TIMEOUT) as bundle:
+        sidebar(page).get_by_role("button", name="Export this page (zip)").click()
+    archive = zipfile.ZipFile(io.BytesIO(open(bundle.value.path(), "rb").read()))
+    names = set(archive.namelist())
+    assert {"manifest.json", "nn-angles.png", "nn-angles.svg", "nn-angles.csv", "mean-nn-angle-per-layer.png"} <= names
+    manifest = json.loads(archive.read("manifest.json"))
+    assert query(manifest["permalink"])["layer"] == str(layer)
+    assert_no_exception(page)
+
+
+def test_the_uploader_states_the_real_limit_and_names_a_bad_file_once(session, shoot, tmp_path):
+    page = session
+    sidebar(page).get_by_text("Load a prompt from a set or a file").click()
+    uploader = sidebar(page).locator('[data-testid="stFileUploader"]')
+    uploader.wait_for()
+    assert "5MB" in uploader.inner_text().replace(" ", "") and "20MB" not in uploader.inner_text().replace(" ", "")
+    bad = tmp_path / "binary.txt"
+    bad.write_bytes(b"\x00\x01\x02 not text " * 20)
+    uploader.locator('input[type="file"]').set_input_files(str(bad))
+    alert = sidebar(page).locator('[data-testid="stAlert"]').first
+    alert.wait_for()
+    wait_for_app(page)
+    shoot("bad-upload")
+    assert alert.inner_text().count("binary.txt") == 1
