@@ -50,6 +50,23 @@ def estimate(store, *, stage: str, subject: str) -> float | None:
     return statistics.median(values) if values else None
 
 
+def others(store, *, stage: str, subject: str) -> list[tuple[str, float]]:
+    """(subject, median seconds) of the other subjects measured for ``stage`` (e.g. another model's
+    conversion, the nearest thing to an estimate for a model never converted here)."""
+    if store is None:
+        return []
+    try:
+        keys = [key for key in store.keys(kind=KIND) if key.startswith(f"timing:{stage}:")]
+    except StoreError:
+        return []
+    found = []
+    for key in keys:
+        other = key.split(":", 2)[2]
+        if other != subject and (value := estimate(store, stage=stage, subject=other)) is not None:
+            found.append((other, value))
+    return found
+
+
 def describe(seconds: float | None, *, what: str) -> str:
     """'about 42 s (measured: median of the last runs here)' or a plain 'not measured yet'."""
     if seconds is None:
@@ -84,8 +101,12 @@ class Stopwatch:
         self.stage = "convert" if message.startswith("Converting") else "load"
         self.started = time.monotonic()
         if self.stage == "convert":
+            own = estimate(self.store, stage="convert", subject=self.subject)
             message = ("Converting the model's GGUF file to safetensors (once on this machine) · "
-                       + describe(estimate(self.store, stage="convert", subject=self.subject), what="this conversion"))
+                       + describe(own, what="this conversion"))
+            if own is None:
+                message += "".join(f"; {other} took {_duration(seconds)} here" for other, seconds in
+                                   others(self.store, stage="convert", subject=self.subject))
         else:
             message = f"{message} · " + describe(estimate(self.store, stage="load", subject=self.subject),
                                                  what="loading")

@@ -58,3 +58,14 @@ def test_estimates_are_medians_of_recorded_durations_and_say_when_there_is_none(
     assert estimates.remaining_text(elapsed=2.0, fraction=0.3, estimate=5.0).startswith("about 3 s left")
     assert "longer than" in estimates.remaining_text(elapsed=9.0, fraction=0.9, estimate=5.0)
     assert estimates.remaining_text(elapsed=9.0, fraction=0.9, estimate=None) == ""
+
+
+def test_a_first_conversion_names_what_other_conversions_took_here(tmp_path):
+    store = open_store(tmp_path / "s.duckdb")
+    estimates.record(store, stage="convert", subject="small-model", seconds=31.0)
+    messages = []
+    watch = estimates.Stopwatch(store, subject="big-model", report=messages.append)
+    watch("Converting big.gguf from GGUF to safetensors")
+    watch.finish()
+    assert "not measured on this machine yet" in messages[0] and "small-model took 31 s here" in messages[0]
+    assert estimates.estimate(store, stage="convert", subject="big-model") is not None  # measured now
