@@ -100,16 +100,18 @@ class CentredSVD:
         u, s, vt = np.linalg.svd(x - mean, full_matrices=False)
         return cls(mean=mean, u=u, s=s, vt=vt)
 
-    def solve(self, y: np.ndarray, *, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        """(W, b) minimising ‖Y − XW − b‖² + ridge·‖W‖² for the X this SVD came from."""
+    def factors(self, *, ridge: float = 0.0) -> np.ndarray:
+        """f_k = s_k / (s_k² + ridge), or 1/s_k for ridge = 0 (0 below the rank cutoff)."""
         s = self.s
         if ridge > 0:
-            factor = s / (s**2 + ridge)
-        else:
-            cutoff = max(self.u.shape[0], self.vt.shape[1]) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
-            factor = np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
+            return s / (s**2 + ridge)
+        cutoff = max(self.u.shape[0], self.vt.shape[1]) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
+        return np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
+
+    def solve(self, y: np.ndarray, *, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(W, b) minimising ‖Y − XW − b‖² + ridge·‖W‖² for the X this SVD came from."""
         y_mean = y.mean(axis=0)
-        weights = (self.vt.T * factor) @ (self.u.T @ (y - y_mean))
+        weights = (self.vt.T * self.factors(ridge=ridge)) @ (self.u.T @ (y - y_mean))
         return weights, y_mean - self.mean @ weights
 
 

@@ -28,7 +28,7 @@ from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
 from prompts.steering import MAP_TEXTS
 
 GRID_KIND = "layer_grid"
-GRID_VERSION = 1
+GRID_VERSION = 2
 
 
 def wants_bos(spec: ModelSpec) -> bool:
@@ -114,7 +114,7 @@ def layer_grid(model_a: str, model_b: str, *, store: ResultStore | None, texts: 
     key = spec_key(key_spec)
     hit = _get(store, key)
     if hit is not None and hit.kind == GRID_KIND:
-        grid = LayerGrid(r2_test=hit.arrays["r2_test"], r2_train=hit.arrays["r2_train"], **hit.meta["grid"])
+        grid = LayerGrid(r2_test=hit.arrays["r2_test"], **hit.meta["grid"])
         return GridOutcome(model_a=hit.meta["model_a"], model_b=hit.meta["model_b"], n_layers_a=grid.r2_test.shape[0] - 1,
                            n_layers_b=grid.r2_test.shape[1] - 1, grid=grid, from_cache=True,
                            seconds=time.perf_counter() - started)
@@ -129,7 +129,7 @@ def layer_grid(model_a: str, model_b: str, *, store: ResultStore | None, texts: 
                      "test_fraction": grid.test_fraction, "seed": grid.seed}}
     seconds = time.perf_counter() - started
     _put(store, key, kind=GRID_KIND, spec=key_spec, meta=meta,
-         arrays={"r2_test": grid.r2_test, "r2_train": grid.r2_train}, seconds=seconds)
+         arrays={"r2_test": grid.r2_test}, seconds=seconds)
     progress(1.0, "Done")
     return GridOutcome(model_a=specs[0].name, model_b=specs[1].name, n_layers_a=states_a.shape[0] - 1,
                        n_layers_b=states_b.shape[0] - 1, grid=grid, from_cache=False, seconds=seconds)

@@ -61,3 +61,10 @@ def test_bad_inputs_raise_clear_errors():
         layer_r2_grid(a[0], b)
     with pytest.raises(TooFewPointsError):
         layer_r2_grid(a[:, :4], b[:, :4], test_fraction=0.1)
+
+
+def test_every_cell_equals_its_own_fit():
+    a, b, _, _ = _synthetic(seed=4, noise=0.2)
+    grid = layer_r2_grid(a, b, relative_ridge=0.05, seed=2)
+    expected = [[fit_layer_map(x, y, relative_ridge=0.05, seed=2).r2_test for y in b] for x in a]
+    np.testing.assert_allclose(grid.r2_test, expected, atol=1e-9)

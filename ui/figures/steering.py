@@ -20,7 +20,7 @@ def grid_table(outcome: GridOutcome) -> pd.DataFrame:
     for i in range(grid.r2_test.shape[0]):
         for j in range(grid.r2_test.shape[1]):
             rows.append({"layer_a": i, "depth_a": i / outcome.n_layers_a, "layer_b": j, "depth_b": j / outcome.n_layers_b,
-                         "r2_test": float(grid.r2_test[i, j]), "r2_train": float(grid.r2_train[i, j])})
+                         "r2_test": float(grid.r2_test[i, j])})
     return pd.DataFrame(rows)
 
 
