@@ -85,6 +85,7 @@ def main() -> None:
             shot("umap", "umap")
             shot("compare", "compare", "Run the second", "Compare the embeddings", height=1500)
             shot("embeddings", "embeddings", "Measure")
+            shot("steering", "steering", "Fit the layer maps", "Steer", height=3300)
             shot("corpus", "corpus", "text:Run a prompt set", "Run 8 prompts here", height=2300)
 
             # Presentation mode: one figure per screen at the two usual projector sizes.

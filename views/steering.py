@@ -100,9 +100,9 @@ random_mean, random_sd = result.effects[CONDITIONS[3]], result.random_sd
 metrics = st.columns(5)
 metrics[0].metric("Map R² (held out)", f"{result.map_r2_test:.3f}", help=f"{result.map_tokens} aligned tokens")
 metrics[1].metric("cos(transferred, B's own)", f"{result.cosine:.3f}")
-metrics[2].metric("B's own vector: effect", f"{result.effects[CONDITIONS[1]]:+.3f}")
-metrics[3].metric("Transferred: effect", f"{result.effects[CONDITIONS[2]]:+.3f}")
-metrics[4].metric("Random (same norm): effect", f"{random_mean:+.3f} ± {random_sd:.3f}",
+metrics[2].metric("Effect: B's own vector", f"{result.effects[CONDITIONS[1]]:+.2f}")
+metrics[3].metric("Effect: transferred", f"{result.effects[CONDITIONS[2]]:+.2f}")
+metrics[4].metric("Effect: random, same norm", f"{random_mean:+.2f} ± {random_sd:.2f}",
                   help=f"mean ± sd over {len(result.random_effects)} seeds")
 if not presenting():
     transferred = result.effects[CONDITIONS[2]]
