@@ -23,7 +23,7 @@ from geometry.errors import GeometryError
 from geometry.layer_map import LAYER_MAP_VERSION, LayerGrid, layer_r2_grid
 from lm import BUNDLED_MODELS, LoadedModel, ModelSpec, extract, model_fingerprint, resolve_model
 from lm.alignment import aligned_positions, token_ends
-from pipeline.models import _get, _put
+from pipeline.vocabulary import read_record, write_record
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
 from prompts.steering import MAP_TEXTS
 
@@ -112,7 +112,7 @@ def layer_grid(model_a: str, model_b: str, *, store: ResultStore | None, texts: 
                 "texts": texts_digest(texts), "relative_ridge": relative_ridge, "test_fraction": test_fraction,
                 "seed": seed, "dtype": dtype, "version": [GRID_VERSION, LAYER_MAP_VERSION]}
     key = spec_key(key_spec)
-    hit = _get(store, key)
+    hit = read_record(store, key)
     if hit is not None and hit.kind == GRID_KIND:
         grid = LayerGrid(r2_test=hit.arrays["r2_test"], **hit.meta["grid"])
         return GridOutcome(model_a=hit.meta["model_a"], model_b=hit.meta["model_b"], n_layers_a=grid.r2_test.shape[0] - 1,
@@ -128,7 +128,7 @@ def layer_grid(model_a: str, model_b: str, *, store: ResultStore | None, texts: 
             "grid": {"n_tokens": grid.n_tokens, "n_train": grid.n_train, "relative_ridge": grid.relative_ridge,
                      "test_fraction": grid.test_fraction, "seed": grid.seed}}
     seconds = time.perf_counter() - started
-    _put(store, key, kind=GRID_KIND, spec=key_spec, meta=meta,
+    write_record(store, key, kind=GRID_KIND, spec=key_spec, meta=meta,
          arrays={"r2_test": grid.r2_test}, seconds=seconds)
     progress(1.0, "Done")
     return GridOutcome(model_a=specs[0].name, model_b=specs[1].name, n_layers_a=states_a.shape[0] - 1,

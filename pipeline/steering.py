@@ -36,7 +36,7 @@ from geometry.layer_map import LAYER_MAP_VERSION, fit_layer_map
 from lm import LoadedModel, extract, model_fingerprint, resolve_model
 from lm.steering import greedy_generate, next_token_log_probs, steerable_layers
 from pipeline.layer_maps import aligned_states, texts_digest, wants_bos
-from pipeline.models import _get, _put
+from pipeline.vocabulary import read_record, write_record
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
 from prompts.steering import CONCEPTS, MAP_TEXTS, Concept
 
@@ -167,7 +167,7 @@ def steering_experiment(spec: SteeringSpec, *, store: ResultStore | None, loader
     started = time.perf_counter()
     key_spec = _key_spec(spec)
     key = spec_key(key_spec)
-    hit = _get(store, key)
+    hit = read_record(store, key)
     if hit is not None and hit.kind == STEERING_KIND:
         return _from_meta(hit.meta, spec, seconds=time.perf_counter() - started)
     if only_cached:
@@ -231,7 +231,7 @@ def steering_experiment(spec: SteeringSpec, *, store: ResultStore | None, loader
         seconds=time.perf_counter() - started)
     meta = dataclasses.asdict(result)
     meta.pop("spec")
-    _put(store, key, kind=STEERING_KIND, spec=key_spec, meta=meta, arrays={}, seconds=result.seconds)
+    write_record(store, key, kind=STEERING_KIND, spec=key_spec, meta=meta, arrays={}, seconds=result.seconds)
     progress(1.0, "Done")
     return result
 
