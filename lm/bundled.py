@@ -75,8 +75,12 @@ def converted_dir(gguf: Path, *, key: str) -> Path:
     return model_cache_dir() / f"{key}-{gguf.stat().st_size}"
 
 
-def ensure_converted(gguf: Path, *, key: str, progress=lambda message: None) -> Path:
+def ensure_converted(gguf: Path, *, key: str, progress=lambda message: None, trust_remote_code: bool = False) -> Path:
     """Convert a GGUF model to a safetensors folder once; return the folder.
+
+    ``trust_remote_code`` is passed to transformers as an explicit True/False: left unset, transformers
+    asks on the terminal whether to run the custom code of a folder whose config has ``auto_map`` (and
+    runs it on "y"); here it never asks, and runs such code only when the caller opted in.
 
     ``save_pretrained`` refuses a GGUF-loaded model until ``hf_quantizer`` is cleared and the
     config's ``quantization_config`` is removed. The folder is written under a temporary name and
@@ -88,8 +92,9 @@ def ensure_converted(gguf: Path, *, key: str, progress=lambda message: None) -> 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     progress(f"Converting {gguf.name} from GGUF to safetensors (once; about 30 s for 135M parameters)")
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype="float32")
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    options = dict(gguf_file=gguf.name, local_files_only=True, trust_remote_code=bool(trust_remote_code))
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), dtype="float32", **options)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), **options)
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config

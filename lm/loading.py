@@ -74,7 +74,8 @@ def model_fingerprint(spec: ModelSpec) -> str:
 def _model_folder(spec: ModelSpec, fingerprint: str, progress: Callable[[str], None]) -> str:
     if spec.source in ("bundled", "gguf"):
         key = fingerprint.replace(":", "-")
-        return str(ensure_converted(_gguf_path(spec), key=key, progress=progress))
+        return str(ensure_converted(_gguf_path(spec), key=key, progress=progress,
+                                    trust_remote_code=spec.trust_remote_code))
     return spec.location if spec.source == "local" else _hub_snapshot(spec)
 
 

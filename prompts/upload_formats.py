@@ -9,6 +9,7 @@ skipped and counted, not errors).
 from __future__ import annotations
 
 import json
+import sys
 import re
 from typing import NamedTuple
 
@@ -80,6 +81,21 @@ def _record_id(obj: dict, line: int, seen: dict[str, int], name: str) -> str | N
     return ident
 
 
+def _no_lone_surrogates(value: str, *, what: str, line: int, name: str) -> None:
+    """JSON may spell a lone UTF-16 surrogate (``\\ud800``) that is no character: such text cannot
+    be encoded as UTF-8 (nor hashed, stored or shown), so the line is refused."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = value[err.start]
+        raise InvalidJsonLineError(
+            f"{name} line {line}: {what} contains the escape \\u{ord(bad):04x} at character {err.start + 1}, an "
+            "unpaired UTF-16 surrogate that is not a character; remove it, or write the character itself "
+            "(a surrogate pair such as \\ud83d\\ude00 is fine).",
+            line=line,
+        ) from None
+
+
 def jsonl_records(text: str, *, name: str = "the file") -> list[Record]:
     """Parse JSON Lines: one object per non-blank line with a string ``text`` and optional ``id``.
 
@@ -104,6 +120,13 @@ def jsonl_records(text: str, *, name: str = "the file") -> list[Record]:
                 '{"text": "...", "id": "optional"}.',
                 line=line,
             ) from None
+        except RecursionError:  # Python's parser recurses once per nested [ or {
+            raise InvalidJsonLineError(
+                f"{name} line {line} nests arrays or objects too deeply to read (more than Python's "
+                f"recursion limit of {sys.getrecursionlimit()} levels); keep each line a flat object such as "
+                '{"text": "...", "id": "optional"}.',
+                line=line,
+            ) from None
         if not isinstance(obj, dict):
             raise InvalidJsonLineError(
                 f"{name} line {line} is a JSON {_json_type(obj)}, not an object; write each passage as "
@@ -123,5 +146,9 @@ def jsonl_records(text: str, *, name: str = "the file") -> list[Record]:
                 f'({json.dumps(obj["text"])[:40]}), not a string; quote it or fix the line.',
                 line=line,
             )
-        records.append(Record(_record_id(obj, line, seen, name), obj["text"], line, f"line {line}"))
+        _no_lone_surrogates(obj["text"], what='"text"', line=line, name=name)
+        record_id = _record_id(obj, line, seen, name)
+        if record_id is not None:
+            _no_lone_surrogates(record_id, what='"id"', line=line, name=name)
+        records.append(Record(record_id, obj["text"], line, f"line {line}"))
     return records

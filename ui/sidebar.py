@@ -6,6 +6,9 @@ the state of widgets that a page does not draw; re-assigning the keys each run k
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import streamlit as st
 
 from cache import StoreError, default_store_path
@@ -24,6 +27,7 @@ DEFAULTS = {
     "model_choice": DEFAULT_MODEL,
     "model_text": "",
     "trust_remote_code": False,
+    "trust_remote_code_for": "",
     "dtype": "float32",
     "max_tokens": DEFAULT_MAX_TOKENS,
     "add_special_tokens": False,
@@ -52,6 +56,33 @@ def _model_text() -> str:
     if st.session_state["model_choice"] == OTHER:
         return st.session_state["model_text"].strip()
     return st.session_state["model_choice"]
+
+
+def _consent_target(text: str) -> str:
+    """What a "trust remote code" consent is for: the resolved real path of a model folder or file
+    (so a renamed or re-pointed symbolic link voids it), else the hub id as typed."""
+    text = text.strip()
+    if not text:
+        return ""
+    path = Path(text).expanduser()
+    return f"path:{os.path.realpath(path)}" if path.exists() or path.is_absolute() else f"id:{text}"
+
+
+def _consent_changed() -> None:
+    """Ticking the box consents for the model path shown now, and for nothing else."""
+    ticked = st.session_state["trust_remote_code"]
+    st.session_state["trust_remote_code_for"] = _consent_target(st.session_state["model_text"]) if ticked else ""
+
+
+def _trusted_now() -> bool:
+    """The consent holds only for the model it was given for; any change of the model resets it."""
+    target = _consent_target(_model_text()) if st.session_state["model_choice"] == OTHER else ""
+    if st.session_state["trust_remote_code"] and target and st.session_state["trust_remote_code_for"] == target:
+        return True
+    if st.session_state["trust_remote_code"] or st.session_state["trust_remote_code_for"]:
+        st.session_state["trust_remote_code"] = False
+        st.session_state["trust_remote_code_for"] = ""
+    return False
 
 
 def _model_changed() -> None:
@@ -83,8 +114,10 @@ def render_sidebar() -> tuple[Request, bool]:
                      help="The bundled model works offline. Other models must already be on this machine.")
         if st.session_state["model_choice"] == OTHER:
             st.text_input("Model id or path", key="model_text", placeholder="org/name, /path/to/folder or file.gguf")
-            st.checkbox("Trust remote code for this model", key="trust_remote_code",
-                        help="Runs Python code shipped with the model. Only for models you trust.")
+            _trusted_now()  # a changed path (typed, or from a link) unticks the box before it is drawn
+            st.checkbox("Trust remote code for this model", key="trust_remote_code", on_change=_consent_changed,
+                        help="Runs Python code shipped with the model. Only for models you trust. The consent is "
+                             "for this exact path and is withdrawn when the model changes.")
         st.text_area("Prompt", key="prompt", height=220)
         run = st.button("Run", type="primary", width="stretch")
         render_prompt_source()
@@ -110,7 +143,7 @@ def render_sidebar() -> tuple[Request, bool]:
         dtype=st.session_state["dtype"],
         add_special_tokens=st.session_state["add_special_tokens"],
         max_tokens=int(st.session_state["max_tokens"]),
-        trust_remote_code=bool(st.session_state["trust_remote_code"]) and st.session_state["model_choice"] == OTHER,
+        trust_remote_code=_trusted_now(),
     )
     _save_state()
     remember_prompt(request.prompt)

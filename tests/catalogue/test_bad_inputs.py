@@ -264,3 +264,92 @@ def test_B33_cache_file_option_accepts_a_duckdb_file_in_an_own_folder(tiny_model
     app = press_run(app.run())
     assert not app.exception and not [w for w in app.warning if "cache" in w.value.lower()]
     assert open_store(chosen).count() >= 1
+
+
+# B34–B35: JSONL that Python's parser or UTF-8 cannot take (issue 12, items 4–5) ------------------------
+
+@pytest.mark.parametrize("row, data, expected", [
+    ("B34", b'{"text": "a passage with enough words to be kept here", "extra": ' + b"[" * 100_000 + b"}\n",
+     "nests arrays or objects too deeply"),
+    ("B35", b'{"text": "a passage with a lone \\ud800 surrogate and enough words"}\n', "unpaired UTF-16 surrogate"),
+])
+def test_B34_B35_jsonl_too_deep_or_with_a_lone_surrogate_is_refused(row, data, expected, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.unprivileged import ROOT
+
+    with pytest.raises(InvalidJsonLineError, match=expected):
+        parse_prompt_file("texts.jsonl", data, max_bytes=1_000_000)
+    path = tmp_path / "texts.jsonl"
+    path.write_bytes(data)
+    child = subprocess.run([sys.executable, "-m", "cli", "run", "--prompts", str(path), "--store",
+                            str(tmp_path / "s.duckdb")], cwd=ROOT, capture_output=True, text=True)
+    assert child.returncode == 2 and expected in child.stderr and "Traceback" not in child.stderr
+
+
+# B37: a .gguf whose folder carries custom code (issue 12, item 11) ----------------------------------------
+
+@pytest.mark.parametrize("trust", [False, True])
+def test_B37_gguf_conversion_never_prompts_and_passes_the_consent_through(tmp_path, monkeypatch, trust):
+    """transformers asks on the terminal (and runs the code on "y") when trust_remote_code is left
+    unset for a folder whose config has auto_map; the conversion must always pass it explicitly."""
+    import builtins
+
+    import transformers
+
+    from lm.registry import resolve_model
+
+    monkeypatch.setenv("TOKEN_GEOMETRY_MODEL_DIR", str(tmp_path / "models"))
+    folder = tmp_path / "custom"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "llama", "auto_map": {"AutoModelForCausalLM": "evil.Model"}}')
+    (folder / "model.gguf").write_bytes(b"GGUF" + b"\x00" * 64)
+    seen = []
+
+    def record(kind):
+        def from_pretrained(*args, **kwargs):
+            seen.append((kind, kwargs.get("trust_remote_code", "unset")))
+            raise RuntimeError("stop here: only the options are checked")
+        return from_pretrained
+
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", record("model"))
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", record("tokenizer"))
+    monkeypatch.setattr(builtins, "input", lambda *a: pytest.fail("nothing may prompt on the terminal"))
+    with pytest.raises(ModelLoadError):
+        load_model(resolve_model(str(folder / "model.gguf"), trust_remote_code=trust))
+    assert seen and all(value is trust for _, value in seen)
+
+
+# B38: "Trust remote code" is consent for one model path (issue 12, item 10) -------------------------------
+
+def test_B38_trust_remote_code_is_reset_when_the_model_path_changes(tiny_model_dir, tmp_path):
+    import shutil
+
+    from ui.sidebar import render_sidebar  # noqa: F401  (the page below draws it)
+
+    other = tmp_path / "other-model"
+    shutil.copytree(tiny_model_dir, other)
+    app = page("layers", model_dir=tiny_model_dir).run()
+    box = next(c for c in app.checkbox if c.label == "Trust remote code for this model")
+    box.check().run()
+    assert app.session_state["trust_remote_code"] and str(tiny_model_dir) in app.session_state["trust_remote_code_for"]
+    next(t for t in app.text_input if t.label == "Model id or path").set_value(str(other)).run()
+    box = next(c for c in app.checkbox if c.label == "Trust remote code for this model")
+    assert not box.value and not app.session_state["trust_remote_code"], "the consent must not carry over"
+
+
+def test_B38_a_consent_given_for_a_symlink_is_void_when_the_link_is_repointed(tiny_model_dir, tmp_path):
+    import shutil
+
+    other = tmp_path / "other-model"
+    shutil.copytree(tiny_model_dir, other)
+    link = tmp_path / "current"
+    link.symlink_to(tiny_model_dir)
+    app = page("layers", model_dir=link).run()
+    next(c for c in app.checkbox if c.label == "Trust remote code for this model").check().run()
+    assert app.session_state["trust_remote_code"]
+    link.unlink()
+    link.symlink_to(other)  # same text in the box, another model behind it
+    app.run()
+    assert not app.session_state["trust_remote_code"]
