@@ -8,6 +8,7 @@ multi-GB checkpoint would cost seconds on every load); hub models by their snaps
 from __future__ import annotations
 
 import hashlib
+import stat
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,9 +27,12 @@ def _file_digest(path: str, size: int, mtime_ns: int) -> str:
 
 
 def file_fingerprint(path: Path) -> str:
-    """Size + SHA-256 of the first and last 4 MiB of a file (memoised per size and mtime)."""
-    stat = path.stat()
-    return _file_digest(str(path), stat.st_size, stat.st_mtime_ns)
+    """Size + SHA-256 of the first and last 4 MiB of a file (memoised per size and mtime).
+    Only a regular file is read: opening a named pipe would block for ever."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path} is not a regular file")
+    return _file_digest(str(path), info.st_size, info.st_mtime_ns)
 
 
 def folder_fingerprint(folder: Path) -> str:

@@ -13,6 +13,7 @@ Accepted sources
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,21 @@ class ModelSpec:
     name: str
     location: str
     trust_remote_code: bool = False
+
+
+def _only_regular_files(folder: Path, text: str) -> None:
+    """Refuse a model folder holding a named pipe, device or socket (directly or through a link):
+    opening a FIFO blocks for ever, and a device may never end. Subfolders are left to transformers."""
+    for entry in folder.iterdir():
+        try:
+            mode = entry.stat().st_mode
+        except OSError:
+            raise ModelNotFoundError(f"{entry.name} in {text!r} cannot be examined (a dangling link?); only regular "
+                                     "files are opened.") from None
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device or socket"
+            raise ModelNotFoundError(f"{entry.name} in {text!r} is {kind}, not a regular file; only regular files "
+                                     "are opened.")
 
 
 def resolve_model(text: str | None = None, *, trust_remote_code: bool = False) -> ModelSpec:
@@ -50,6 +66,7 @@ def resolve_model(text: str | None = None, *, trust_remote_code: bool = False) -
                 f"{text!r} is a folder but not a Hugging Face model: it has no config.json "
                 "(expected config.json plus *.safetensors weights and tokenizer files)."
             )
+        _only_regular_files(path, text)
         return ModelSpec(source="local", name=path.name, location=str(path.resolve()), trust_remote_code=trust_remote_code)
     if _HUB_ID.match(text):
         return ModelSpec(source="hub", name=text, location=text, trust_remote_code=trust_remote_code)

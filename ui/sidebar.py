@@ -92,6 +92,12 @@ def _model_changed() -> None:
         st.session_state["add_special_tokens"] = entry.wants_bos
 
 
+def link_model_unconfirmed() -> bool:
+    """True while the model in the sidebar came from a link and no button has confirmed it: nothing
+    at that path may be opened, hashed or listed until then."""
+    return bool(st.session_state.get(UNCONFIRMED))
+
+
 def _store_choice_notice() -> None:
     """Say why a typed cache path is not used (see :func:`cache.paths.checked_store_choice`)."""
     typed = (st.session_state["store_path"] or "").strip()

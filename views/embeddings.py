@@ -12,6 +12,7 @@ from ui.resources import current_store_path, loaded_model, store_handle
 from ui.present import controls, presenting
 from ui.run import in_background, with_messages
 from ui.show import show_figure
+from ui.sidebar import link_model_unconfirmed
 
 request, _ = open_view(
     "Embeddings",
@@ -40,10 +41,13 @@ def measured(progress, *, only_cached: bool = False):
                                loader=loaded_model, progress=progress, only_cached=only_cached)
 
 
-# A background run (ui.jobs): switching pages or pressing the button again never loses it.
-geometry = with_messages(lambda: in_background(
-    f"embeddings:{request.model}:{max_points}:{request.dtype}", f"Measuring the embedding matrix of {request.model}",
-    measured, start=measure, cached=lambda: measured(lambda fraction, message: None, only_cached=True)))
+if link_model_unconfirmed() and not measure:  # a path from a link is not even looked at before a button
+    st.info("The model in the sidebar came from a link: check it, then press **Measure** (or **Run**) to load it.")
+    geometry = None
+else:  # a background run (ui.jobs): switching pages or pressing the button again never loses it
+    geometry = with_messages(lambda: in_background(
+        f"embeddings:{request.model}:{max_points}:{request.dtype}", f"Measuring the embedding matrix of {request.model}",
+        measured, start=measure, cached=lambda: measured(lambda fraction, message: None, only_cached=True)))
 if geometry is not None:
     result = geometry.result
     where = "from the cache" if geometry.from_cache else "computed"

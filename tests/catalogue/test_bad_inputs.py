@@ -353,3 +353,41 @@ def test_B38_a_consent_given_for_a_symlink_is_void_when_the_link_is_repointed(ti
     link.symlink_to(other)  # same text in the box, another model behind it
     app.run()
     assert not app.session_state["trust_remote_code"]
+
+
+# B39–B40: model paths from links, and files that are not regular (issue 12, item 9) ----------------------
+
+def _embeddings_messages(tiny_model_dir, model_path: str):
+    app = page("embeddings", model_dir=tiny_model_dir)
+    app.query_params.update({"model": model_path})
+    app = app.run()
+    assert not app.exception
+    return sorted(element.value for kind in ("error", "warning", "info") for element in getattr(app, kind))
+
+
+def test_B39_embeddings_page_reads_nothing_from_a_link_before_a_button(tiny_model_dir, monkeypatch):
+    import lm.fingerprint
+    import lm.registry
+
+    monkeypatch.setattr(lm.registry, "resolve_model", lambda *a, **k: pytest.fail("a link's path was resolved"))
+    monkeypatch.setattr(lm.fingerprint, "folder_fingerprint", lambda *a: pytest.fail("a link's path was hashed"))
+    etc = [m.replace("/etc", "X") for m in _embeddings_messages(tiny_model_dir, "/etc")]
+    missing = [m.replace("/no/such/dir", "X") for m in _embeddings_messages(tiny_model_dir, "/no/such/dir")]
+    assert etc == missing, "the page must not tell a visitor whether a folder exists"
+    assert any("came from a link" in m for m in etc)
+
+
+def test_B40_a_model_folder_with_a_fifo_is_refused_without_blocking(tiny_model_dir, tmp_path):
+    import os
+    import shutil
+
+    from lm import resolve_model
+
+    folder = tmp_path / "fifo-model"
+    shutil.copytree(tiny_model_dir, folder)
+    weights = next(folder.glob("*.safetensors"))
+    weights.unlink()
+    os.mkfifo(weights)
+    with pytest.raises(ModelNotFoundError, match="named pipe"):
+        resolve_model(str(folder))
+    assert any("named pipe" in m for m in _page_messages(tiny_model_dir, model=folder))
