@@ -96,11 +96,12 @@ def _check_size(args, passages: int) -> None:
                          "fewer shuffle indices, and run the rest afterwards (finished work is skipped).")
 
 
-def _where(store_path: Path, writer, closing) -> str:
-    """Where the results are, and if they wait in shard files, the real reason why."""
+def _where(store_path: Path, writer, closing, executor) -> str:
+    """Where the results are, and if they wait in shard files (this process's, or the ones a Ray
+    run's tasks sent back), the real reason why."""
     from cache.shards import shard_dir
 
-    waiting = writer.pending()
+    waiting = writer.pending() + [path for path in getattr(executor, "landed", []) if path.exists()]
     if closing is not None and not waiting:
         return f"Results: {store_path}"
     files = f"Results wait in {len(waiting)} file(s) in {shard_dir(store_path)}/"
@@ -185,7 +186,7 @@ def run_command(args, argv) -> int:
         for notice in writer.notices:
             print(f"note: {notice}", file=sys.stderr)
 
-    where = _where(store_path, writer, closing)
+    where = _where(store_path, writer, closing, executor)
     if summary is not None:
         for unit, reason in summary.failures[:10]:
             print(f"not analysed: {unit.label}: {reason}", file=sys.stderr)

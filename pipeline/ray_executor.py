@@ -174,6 +174,7 @@ class RayExecutor:
         self.task = task or run_group
         self.notify = notify or (lambda text: None)
         self.timings: list[TaskTiming] = []
+        self.landed: list[Path] = []  # the shards this run put beside the store (merged ones are gone)
 
     def _store_path(self, sink) -> Path:
         if self.store_path is not None:
@@ -255,6 +256,7 @@ class RayExecutor:
                     outcome: GroupOutcome = _result(ray, ref)
                     received = time.perf_counter()
                     waiting.append(land_shard(store_path, outcome))  # stored: a rerun finds its results
+                    self.landed.append(waiting[-1])
                     if time.monotonic() - last_merge >= self.merge_seconds:
                         self._merge(sink, waiting)
                         waiting, last_merge = [], time.monotonic()

@@ -13,6 +13,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -26,6 +28,7 @@ from cli.main import main
 from pipeline.corpus import CorpusConfig, plan_corpus, run_corpus
 from pipeline.ray_executor import RayExecutor, run_group
 from prompts import read_prompt_file
+from tests.cli.test_cli import APP, ROOT  # a process that holds the store, as the dashboard does
 from tests.tiny_model import SAMPLE_PASSAGES
 
 
@@ -103,6 +106,27 @@ def test_a_task_the_cluster_cannot_run_is_refused_in_one_line(cluster, tiny_mode
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1] == ("error: a task asks for 1 GPU(s) (--gpus-per-task) but the Ray cluster has 0 "
                                      "in all; ask for less or add nodes.")
+
+
+def test_while_the_app_holds_the_store_the_shards_wait_and_the_cli_says_where(cluster, tiny_model_dir, prompts_file,
+                                                                             isolated_store, capsys):
+    open_store(isolated_store).close()
+    app = subprocess.Popen([sys.executable, "-c", APP.format(root=str(ROOT), path=str(isolated_store))],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert app.stdout.readline().strip() == "ready"
+        assert main(["run", "--model", str(tiny_model_dir), "--prompts", str(prompts_file), "--max-tokens", "64",
+                     "--device", "cpu", "--store", str(isolated_store), "--executor", "ray",
+                     "--units-per-task", "2"]) == 0
+        err = capsys.readouterr().err
+        assert "Done: 4 computed" in err and "Results wait in 2 file(s)" in err, err
+        app.stdin.write("merge\n")
+        app.stdin.flush()
+        assert json.loads(app.stdout.readline()) == {"merged": 2, "busy": 0, "added": 4, "count": 4}
+    finally:
+        app.kill()
+        app.wait()
+    assert list_shards(isolated_store) == []
 
 
 def crash_once(units, config, **options):
