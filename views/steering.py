@@ -54,8 +54,8 @@ outcome = with_messages(lambda: with_progress(
         progress=progress, only_cached=not fit_now)))
 if outcome is None:
     if not fit_now:
-        st.info("Press **Fit the layer maps** (runs both models on 16 short texts; about a minute the first time, "
-                "cached afterwards).")
+        st.info("Press **Fit the layer maps** (runs both models on 16 short texts and fits every pair of layers; "
+                "SmolLM2 × Gemma took 50–170 s on a busy 2-core CPU, cached afterwards).")
     st.stop()
 
 grid = outcome.grid
@@ -93,7 +93,8 @@ result = with_messages(lambda: with_progress(
 if result is None:
     if not steer_now:
         st.info(f"Press **Steer {outcome.model_b}** (generates {len(concept.prompts)} prompts × 4 vectors, "
-                f"{spec.max_new_tokens} new tokens each; about a minute, cached afterwards).")
+                f"{spec.max_new_tokens} new tokens each; SmolLM2 ↔ Gemma took 3–5 minutes on a busy 2-core CPU, "
+                "cached afterwards).")
     st.stop()
 
 random_mean, random_sd = result.effects[CONDITIONS[3]], result.random_sd
