@@ -12,6 +12,7 @@ from prompts import DEFAULT_MAX_BYTES, PromptSet, PromptSetError, list_prompt_se
 
 UPLOADED = "uploaded_prompt_sets"
 PASSAGES_SHOWN = 50
+MENU_LIMIT = 500  # passages listed in the menu; longer sets get a number box
 
 
 @st.cache_data(show_spinner="Cutting the prompt set into passages…", max_entries=8)
@@ -23,18 +24,44 @@ def _use(text: str) -> None:
     st.session_state["prompt"] = text
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _parsed(name: str, data: bytes) -> PromptSet:
+    """Parse an upload once per (name, content): Streamlit keys this cache by a hash of the bytes, so
+    uploading the same file again (or in another session) costs nothing (~9 s for 100,000 passages)."""
+    return parse_prompt_file(name, data, max_bytes=DEFAULT_MAX_BYTES)
+
+
 def _read_upload() -> None:
     upload = st.session_state.get("prompt_upload")
     if upload is None:
         return
     try:
-        prompt_set = parse_prompt_file(upload.name, upload.getvalue(), max_bytes=DEFAULT_MAX_BYTES)
+        prompt_set = _parsed(upload.name, upload.getvalue())
     except PromptSetError as error:
         message = str(error)  # the loader's messages name the file already; say it once
         st.session_state["upload_error"] = message if upload.name in message else f"{upload.name}: {message}"
         return
     st.session_state.pop("upload_error", None)
     st.session_state.setdefault(UPLOADED, {})[f"upload: {upload.name}"] = prompt_set
+
+
+def _label(passage) -> str:
+    return f"{passage.source} · {' '.join(passage.text[:400].split())[:40]}"
+
+
+def _pick_passage(prompt_set: PromptSet) -> int:
+    """The chosen passage's index. A menu lists every passage only up to MENU_LIMIT of them: its
+    options travel to the browser on every rerun, so a 100,000-passage upload made each click of
+    the page take ~24 s. Longer sets get a number box and a preview of the chosen passage."""
+    passages = prompt_set.passages
+    if len(passages) <= MENU_LIMIT:
+        return st.selectbox("Passage", range(len(passages)), key="prompt_set_passage",
+                            format_func=lambda i: _label(passages[i]))
+    number = st.number_input(f"Passage (1–{len(passages):,})", min_value=1, max_value=len(passages), value=1,
+                             step=1, key="prompt_set_passage_number")
+    index = int(number) - 1
+    st.caption(_label(passages[index]))
+    return index
 
 
 def uploaded_sets() -> dict[str, PromptSet]:
@@ -62,7 +89,5 @@ def render_prompt_source() -> None:
                                       key="prompt_set_tokens")
             prompt_set = bundled_set(name, target)
         if prompt_set.passages:
-            index = st.selectbox("Passage", range(len(prompt_set.passages)), key="prompt_set_passage",
-                                 format_func=lambda i: f"{prompt_set.passages[i].source} · "
-                                                       f"{' '.join(prompt_set.passages[i].text.split())[:40]}")
+            index = _pick_passage(prompt_set)
             st.button("Use this passage", on_click=_use, args=(prompt_set.passages[index].text,))

@@ -391,3 +391,34 @@ def test_B40_a_model_folder_with_a_fifo_is_refused_without_blocking(tiny_model_d
     with pytest.raises(ModelNotFoundError, match="named pipe"):
         resolve_model(str(folder))
     assert any("named pipe" in m for m in _page_messages(tiny_model_dir, model=folder))
+
+
+# B41: a 100,000-passage upload (issue 12, item 8) ---------------------------------------------------------
+
+def test_B41_a_huge_upload_sends_one_passage_label_not_all_of_them():
+    from streamlit.testing.v1 import AppTest
+
+    from prompts import Passage, PromptSet
+    from ui.prompt_source import MENU_LIMIT
+
+    def sidebar():
+        import streamlit as st
+
+        from ui.prompt_source import render_prompt_source
+
+        with st.sidebar:
+            render_prompt_source()
+
+    passages = tuple(Passage(f"big:{i}", f"passage {i} with enough words in it", f"upload:big.jsonl:line {i + 1}")
+                     for i in range(100_000))
+    app = AppTest.from_function(sidebar, default_timeout=60)
+    app.session_state["uploaded_prompt_sets"] = {"upload: big.jsonl": PromptSet("big", passages, {}, None)}
+    app.session_state["prompt_set_name"] = "upload: big.jsonl"
+    app.run()
+    assert not app.exception
+    assert all(len(box.options) <= MENU_LIMIT for box in app.selectbox), "every option is sent on every rerun"
+    box = next(n for n in app.number_input if n.label.startswith("Passage"))
+    box.set_value(73_512).run()
+    assert any("line 73512 · passage 73511 with" in c.value for c in app.caption)
+    next(b for b in app.button if b.label == "Use this passage").click().run()
+    assert app.session_state["prompt"] == "passage 73511 with enough words in it"
