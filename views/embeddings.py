@@ -83,11 +83,14 @@ if geometry is not None:
         f"{geometry.local_ids[high].max():.1f}. A colour marks low-ID tokens whose neighbourhoods (5 nearest tokens) "
         f"meet: {grouped} of the {count} fall into {n_groups} such groups; grey: no neighbourhood shared with "
         "another of them.")
+    widths = {"colour": st.column_config.TextColumn("colour", width=40),
+              "token": st.column_config.TextColumn("token", width="small"),
+              "local ID": st.column_config.NumberColumn("local ID", width=60)}
     left, right = st.columns(2)
     left.markdown("**Lowest local ID**, coloured by group")
-    left.dataframe(figures.extreme_table(geometry, low, groups=groups), hide_index=True)
+    left.dataframe(figures.extreme_table(geometry, low, groups=groups), hide_index=True, column_config=widths)
     right.markdown("**Highest local ID**, for contrast")
-    right.dataframe(figures.extreme_table(geometry, high, groups=None), hide_index=True)
+    right.dataframe(figures.extreme_table(geometry, high, groups=None), hide_index=True, column_config=widths)
 elif not measure:
     st.info(f"Press **Measure {request.model}**: it loads the model and compares every row of its embedding matrix "
             f"with every other, exactly, by blocks of {BLOCK_ROWS:,} rows, with progress and an estimate of the "

@@ -62,7 +62,7 @@ def layer_views() -> None:
                    + ("; grey tokens are not clustered." if share < 1 else "."))
         st.html(figures.cluster_text(tokens, clusters["labels"]))
         st.dataframe(figures.cluster_table(tokens, clusters), hide_index=True,
-                     column_config={"colour": st.column_config.TextColumn("colour", width="small")})
+                     column_config={"colour": st.column_config.TextColumn("colour", width=40)})
 
     st.subheader("Nearest neighbours of a token")
     if analysis.n_token_neighbours == 0:
