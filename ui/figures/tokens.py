@@ -82,7 +82,8 @@ def cluster_table(tokens: list[str], clusters: dict[str, np.ndarray], *, show: i
         rows.append({"colour": UNCLUSTERED, "cluster": "not clustered", "harmonic mean local ID": None,
                      "tokens": int(left_out.size), "members": _members(tokens, left_out, show=show)})
     frame = pd.DataFrame(rows)
-    return frame.style.map(lambda colour: f"background-color: {colour}; color: {colour}", subset=["colour"])
+    return frame.style.map(lambda colour: f"background-color: {colour}; color: {colour}", subset=["colour"]).format(
+        {"harmonic mean local ID": "{:.2f}"}, na_rep="—")
 
 
 def _members(tokens: list[str], rows: np.ndarray, *, show: int) -> str:
