@@ -74,8 +74,14 @@ else:
     series = with_messages(lambda: measure_series(series_name, known[series_name]["checkpoints"], store=store,
                                                   prompt=prompt, only_cached=True))
     if series is not None:
-        for missing in series.missing:
-            st.warning(f"Not shown: {missing}.")
+        absent = [entry.split(": ")[0] for entry in series.missing if entry.endswith(": not in the store yet")]
+        if absent:
+            st.warning(f"Not in the store (yet, or only from an earlier version of the measurement): "
+                       f"{', '.join(absent)}. Measure them again with **Add checkpoints to a series** above or "
+                       f"`python -m cli checkpoints … --name \"{series_name}\"`.")
+        for entry in series.missing:
+            if not entry.endswith(": not in the store yet"):
+                st.warning(f"Not shown: {entry}.")
         if series.points:
             table = figures.series_table(series)
             first, last = series.points[0], series.points[-1]
