@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from geometry.errors import GeometryError, TooFewPointsError
-from geometry.exact_distances import exact_storage, nearest_below
+from geometry.exact_distances import nearest_below
 from geometry.validation import check_points, check_positive_int
 
 _BLOCK_BYTES = 64 * 2**20  # memory for one block of the (float32) distance matrix
@@ -58,6 +59,9 @@ class Float32Cloud:
     scaled (n, d) float32:  y = fl32((x − x̄)·2⁻ᵉ), the centred cloud scaled by a power of two so that
                             |y| < 1 (no float32 overflow or underflow of the squares);
     squared_norms (n,):     q = ‖y_i‖² in float64;
+    exponent:               e, the scale's power of two;
+    exact (n, d):           the cloud as the exact kernels read it (geometry.exact_distances.exact_storage:
+                            float32 when every value is one, else float64);
     tau, eta:               the bound |G_ij + τ·q_j − 2⁻²ᵉ·ŝ(i, j)| ≤ τ·(q_i + q_j) + η holds for the
                             float32 G_ij = fl32(fl32(q_i) + fl32((1 − τ)·q_j)) − 2·sgemm(y, yᵀ)_ij
                             (see :func:`nearest_neighbors`).
@@ -65,21 +69,57 @@ class Float32Cloud:
 
     scaled: np.ndarray
     squared_norms: np.ndarray
+    exact: np.ndarray
+    exponent: int
     tau: float
     eta: float
 
 
+@numba.njit(nogil=True, cache=True)
+def _column_summary(x):  # pragma: no cover - compiled
+    n, d = x.shape
+    sums, highest, lowest = np.zeros(d), x[0].copy(), x[0].copy()
+    narrow = True  # every value exactly a float32?
+    for i in range(n):
+        for t in range(d):
+            value = x[i, t]
+            sums[t] += value
+            highest[t] = max(highest[t], value)
+            lowest[t] = min(lowest[t], value)
+            if narrow and np.float64(np.float32(value)) != value:
+                narrow = False
+    return sums, highest, lowest, narrow
+
+
+@numba.njit(nogil=True, cache=True)
+def _scaled_float32(x, mean, scale, narrow, scaled, squared_norms, exact32):  # pragma: no cover - compiled
+    n, d = x.shape
+    for i in range(n):
+        total = 0.0
+        for t in range(d):
+            value = np.float32((x[i, t] - mean[t]) * scale)  # fl32(fl64(x − x̄)·2⁻ᵉ): the scaling is exact
+            scaled[i, t] = value
+            total += np.float64(value) * np.float64(value)
+            if narrow:
+                exact32[i, t] = np.float32(x[i, t])
+        squared_norms[i] = total
+
+
 def float32_cloud(x: np.ndarray) -> Float32Cloud:
-    """Centre (float64), scale by a power of two (exact) and round to float32; see Float32Cloud."""
-    centred = x - x.mean(axis=0)
-    peak = max(float(centred.max()), -float(centred.min()))
+    """Centre (float64), scale by a power of two (exact) and round to float32, in two compiled passes
+    over the cloud; also the cloud as the exact kernels read it (float32 when that is exact). See
+    Float32Cloud. Any centre works (distances do not depend on it): the column means, summed in order."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    n, d = x.shape
+    sums, highest, lowest, narrow = _column_summary(x)
+    mean = sums / n
+    peak = float(max(np.max(highest - mean), np.max(mean - lowest)))
     exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
-    centred *= 2.0**-exponent  # exact (a power of two); now |centred| < 1
-    scaled = centred.astype(np.float32)
-    wide = scaled.astype(np.float64)
-    d = x.shape[1]
-    return Float32Cloud(scaled=scaled, squared_norms=np.einsum("ij,ij->i", wide, wide),
-                        tau=1.05 * (d + 32) * _U32, eta=(d + 4) * 2.0**-120)
+    scaled, squared_norms = np.empty((n, d), dtype=np.float32), np.empty(n)
+    exact32 = np.empty((n, d) if narrow else (0, d), dtype=np.float32)
+    _scaled_float32(x, mean, 2.0**-exponent, narrow, scaled, squared_norms, exact32)
+    return Float32Cloud(scaled=scaled, squared_norms=squared_norms, exact=exact32 if narrow else x,
+                        exponent=exponent, tau=1.05 * (d + 32) * _U32, eta=(d + 4) * 2.0**-120)
 
 
 def candidate_threshold(lowest: np.ndarray, lowest_norms: np.ndarray, row_norms: np.ndarray, *, tau: float,
@@ -130,7 +170,7 @@ def nearest_neighbors(points, *, k: int, block_bytes: int = _BLOCK_BYTES,
     x = check_points(points, min_points=k + 1, what=f"a {k}-nearest-neighbour search")
     n = x.shape[0]
     cloud = float32_cloud(x)
-    storage = exact_storage(x)
+    storage = cloud.exact
     y, q = cloud.scaled, cloud.squared_norms
     row_norms32 = q.astype(np.float32)
     column_norms32 = ((1.0 - cloud.tau) * q).astype(np.float32)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from geometry.exact_distances import exact_storage, nearest_among_candidates
+from geometry.exact_distances import nearest_among_candidates
 from geometry.neighbors import float32_cloud
 
 _BLOCK_BYTES = 256 * 2**20  # one block of the (rows × n) float32 bound matrix on the device
@@ -58,7 +58,7 @@ def torch_nearest_neighbors(points, *, k: int, device: str = "cpu",
     x = np.ascontiguousarray(x, dtype=np.float64)
     n = x.shape[0]
     cloud = float32_cloud(x)
-    storage = exact_storage(x)
+    storage = cloud.exact
     distances = np.empty((n, k), dtype=np.float64)
     indices = np.empty((n, k), dtype=np.int64)
     with torch.inference_mode(), _true_float32_products(torch):

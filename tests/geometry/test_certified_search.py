@@ -95,14 +95,24 @@ def test_the_float32_error_bound_holds_for_every_pair(cloud):
     prepared = float32_cloud(x)
     y, q, tau, eta = prepared.scaled, prepared.squared_norms, prepared.tau, prepared.eta
     g = (q.astype(np.float32)[:, None] + ((1.0 - tau) * q).astype(np.float32)[None, :]) - np.float32(2) * (y @ y.T)
-    centred = x - x.mean(axis=0)
-    peak = max(float(centred.max()), -float(centred.min()))
-    factor = 2.0 ** (-2 * int(np.frexp(peak)[1])) if peak > 0 else 1.0
-    exact = all_squared_distances(x) * factor
+    assert np.abs(y).max() <= 1.0  # the scaling keeps float32 far from overflow
+    exact = all_squared_distances(x) * 2.0 ** (-2 * prepared.exponent)
     error = np.abs(g.astype(np.float64) + tau * q[None, :] - exact)
     allowed = tau * (q[:, None] + q[None, :]) + eta
     off_diagonal = ~np.eye(x.shape[0], dtype=bool)
     assert np.all(error[off_diagonal] <= allowed[off_diagonal])
+
+
+def test_the_exact_kernels_read_float32_only_when_that_is_exact():
+    rng = np.random.default_rng(8)
+    narrow = rng.normal(size=(30, 5)).astype(np.float32).astype(np.float64)
+    assert float32_cloud(narrow).exact.dtype == np.float32
+    np.testing.assert_array_equal(float32_cloud(narrow).exact, narrow)
+    wide = narrow + 1e-12
+    assert float32_cloud(wide).exact.dtype == np.float64
+    np.testing.assert_array_equal(float32_cloud(wide).exact, wide)
+    huge = narrow * 1e300
+    assert float32_cloud(huge).exact.dtype == np.float64
 
 
 def test_integer_lattice_ties_go_to_the_smaller_index():
