@@ -53,9 +53,17 @@ if add:
     except CheckpointError as error:
         st.error(str(error))
     else:
-        with_messages(lambda: with_progress(f"Measuring {len(checkpoints)} checkpoints", lambda progress: measure_series(
-            series_name, checkpoints, store=store, prompt=request.prompt if with_prompt else None,
-            report=lambda message: progress(0.5, message))))
+        started = []  # one report per checkpoint, as it starts
+
+        def measure(progress):
+            def report(message: str) -> None:
+                progress(len(started) / len(checkpoints), message)
+                started.append(message)
+
+            return measure_series(series_name, checkpoints, store=store,
+                                  prompt=request.prompt if with_prompt else None, report=report)
+
+        with_messages(lambda: with_progress(f"Measuring {len(checkpoints)} checkpoints", measure))
         st.session_state["training_series"] = series_name
 
 known = stored_series(store)

@@ -54,3 +54,15 @@ def test_a_folder_without_checkpoints_gives_a_message(tiny_model_dir, tmp_path):
     app.run()
     assert not app.exception
     assert any("no checkpoint-<step> folders" in error.value for error in app.error)
+
+
+def test_checkpoints_measured_from_the_page_are_drawn(run_dir, tiny_model_dir):
+    app = page("training", model_dir=tiny_model_dir, timeout=180).run()
+    app.text_area(key="training_folders").set_value(str(run_dir)).run()
+    app.text_input(key="training_name").set_value("from the page").run()
+    next(b for b in app.button if b.label == "Measure the checkpoints").click()
+    app.run()
+    assert not app.exception and not app.error
+    ids = next(f for f in figures(app) if "token-embedding matrix across training" in f["layout"]["title"]["text"])
+    np.testing.assert_allclose(values(ids["data"][0]["x"]), [2, 4])
+    assert any("Layer ID profile" in f["layout"]["title"]["text"] for f in figures(app))
