@@ -4,7 +4,7 @@
                                              [--aligned]
 
 Suite: exactly what the pipeline runs on a prompt (``pipeline.runner._layer_statistics``): for
-every layer 1..L one ``prepare_layer`` (exact-duplicate removal + one float64 neighbour search
+every layer 1..L one ``prepare_layer`` (exact-duplicate removal + one certified exact neighbour search
 with k = 64) and ``layer_suite`` (TwoNN linear + MLE, GRIDE scan r = 2..64, local ID, angles,
 cosine with/without diagonal, the token neighbour lists and LLE weights), and
 ``consecutive_overlap`` (k = 1..6) between successive layers — two layers at a time on two
