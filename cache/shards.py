@@ -53,9 +53,10 @@ def shard_dir(store_path: str | Path) -> Path:
 
 
 def list_shards(store_path: str | Path) -> list[Path]:
-    """Shard files of ``store_path``, oldest name first (locked ones included)."""
+    """Shard files of ``store_path``, oldest name first (locked ones included). Only regular files:
+    a named pipe or device under a shard's name is never opened (it could block for ever)."""
     folder = shard_dir(store_path)
-    return sorted(folder.glob(f"*{SHARD_SUFFIX}")) if folder.is_dir() else []
+    return sorted(path for path in folder.glob(f"*{SHARD_SUFFIX}") if path.is_file()) if folder.is_dir() else []
 
 
 def new_shard_path(store_path: str | Path) -> Path:

@@ -270,3 +270,14 @@ def test_S03_an_immutable_store_opens_read_only(tmp_path):
     finally:
         subprocess.run([chattr, "-i", str(path)], capture_output=True)
     assert _untouched(tmp_path) == ["results.duckdb"]
+
+
+def test_S02_a_fifo_among_the_shards_is_never_opened(tmp_path):
+    from cache.shards import list_shards, shard_status
+
+    path = tmp_path / "results.duckdb"
+    store = open_store(path)
+    shard_dir(path).mkdir()
+    os.mkfifo(shard_dir(path) / "pipe.duckdb")
+    assert list_shards(path) == [] and shard_status(path).waiting == ()
+    assert not merge_shards(store).skipped  # returns at once instead of blocking on the pipe
