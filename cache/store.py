@@ -366,7 +366,8 @@ def _connect(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreRefusedError(f"The result cache {path} cannot be opened: {error}") from error
 
 
-_OUR_TABLES = {"meta", "results", "arrays", "layer_values", "corpus_items"}
+# Every table this program creates (version 1 and every migration): a database holding anything else is not ours.
+_OUR_TABLES = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA_V1 + "".join(_MIGRATIONS.values())))
 APPLICATION = "token-geometry"
 
 
