@@ -6,13 +6,18 @@ DataFrame out. Nothing is read from the store or computed by a model here. What 
 leaves out (NaN values, prompts without a loss, …) is counted in ``frame.attrs["notes"]``.
 
 Statistic names are those of the store's ``layer_values`` table (:func:`pipeline.analysis.layer_series`):
-``twonn_linear``, ``twonn_mle``, ``gride_<r>`` (r = 2, 4, 8, …; ``gride_2`` equals the TwoNN MLE),
+``twonn_linear``, ``twonn_mle``, ``gride_<r>`` (r = 2, 4, 8, …; ``gride_2`` is the TwoNN MLE on the
+ratios left after DADApy's outlier rule, so it can differ from ``twonn_mle``),
 ``overlap_k<k>`` (layer l compares l and l + 1), ``cosine`` / ``cosine_offdiagonal`` (layers 0..L),
 ``mean_angle``, ``n_duplicates``.
 
 Conventions: mean and standard deviation (``ddof=1``, NaN for a single value) are taken over
 every analysis of a shuffle index — each (passage, seed) is one observation — using the finite
 values only; ``n`` counts those values and ``n_prompts`` the distinct passages behind them.
+Profiles that compare shuffle indices are *paired* (:func:`paired_items`): only passages analysed
+at every shuffle index shown are used, so every S averages the same passages; the paired test
+(:func:`paired_shuffle_test`) compares each passage's shuffled value (mean over its seeds) with its
+own structured value.
 """
 
 from __future__ import annotations
@@ -86,12 +91,36 @@ def _by_shuffle(items: Sequence[Item], shuffle_index: int | None) -> list[Item]:
     return [item for item in items if shuffle_index is None or _analysis(item).shuffle_index == shuffle_index]
 
 
-def layer_profile(items: Sequence[Item], *, statistic: str) -> pd.DataFrame:
+def paired_items(items: Sequence[Item]) -> list[Item]:
+    """The items of the passages that were analysed at every shuffle index present (the others
+    are left out and counted in the ``notes`` attribute of the profiles built from them)."""
+    by_passage: dict[str, set[int]] = {}
+    for item in items:
+        by_passage.setdefault(_passage_id(item), set()).add(_analysis(item).shuffle_index)
+    every = set().union(*by_passage.values()) if by_passage else set()
+    complete = {passage for passage, shuffles in by_passage.items() if shuffles == every}
+    return [item for item in items if _passage_id(item) in complete]
+
+
+def _pairing_note(items: Sequence[Item], paired: Sequence[Item]) -> list[str]:
+    passages = {_passage_id(item) for item in items}
+    kept = {_passage_id(item) for item in paired}
+    if len(kept) == len(passages):
+        return []
+    return [f"{len(passages) - len(kept)} of {len(passages)} passages were not analysed at every shuffle index "
+            f"and were left out, so that every S averages the same {len(kept)} passages."]
+
+
+def layer_profile(items: Sequence[Item], *, statistic: str, paired: bool = True) -> pd.DataFrame:
     """Mean ± std of one per-layer statistic across the corpus, per shuffle index and layer.
 
     Columns: statistic, shuffle_index, layer, mean, std (ddof=1), sem (std/√n), n (finite values),
-    n_prompts (distinct passages behind them). Sorted by shuffle index, then layer.
+    n_prompts (distinct passages behind them). Sorted by shuffle index, then layer. ``paired``
+    (default): over :func:`paired_items` only, so that every S averages the same passages.
     """
+    chosen = paired_items(items) if paired else list(items)
+    pairing = _pairing_note(items, chosen) if paired else []
+    items = chosen
     rows = []
     for item in items:
         analysis = _analysis(item)
@@ -113,14 +142,85 @@ def layer_profile(items: Sequence[Item], *, statistic: str) -> pd.DataFrame:
         frame["sem"] = frame["std"] / np.sqrt(frame["n"].where(frame["n"] > 0))
         frame.insert(0, "statistic", statistic)
         frame = frame[PROFILE_COLUMNS]
-    frame.attrs["notes"] = ([f"{len(long) - len(finite)} non-finite values of {statistic} were left out "
-                             "(layers with too few distinct points for that estimator)."]
-                            if len(finite) < len(long) else [])
+    frame.attrs["notes"] = pairing + ([f"{len(long) - len(finite)} non-finite values of {statistic} were left out "
+                                       "(layers with too few distinct points for that estimator)."]
+                                      if len(finite) < len(long) else [])
     return frame
 
 
+PAIRED_COLUMNS = ["statistic", "shuffle_index", "layer", "mean_difference", "t", "p", "significant", "n_passages"]
+
+
+def paired_shuffle_test(items: Sequence[Item], *, statistic: str, alpha: float = 0.05) -> pd.DataFrame:
+    """Per shuffled S and layer: the paired t-test (``scipy.stats.ttest_rel``) of shuffled minus
+    structured, over the passages analysed at S = 0 and at that S (each passage's shuffled value is
+    the mean over its seeds). Columns: statistic, shuffle_index, layer, mean_difference, t, p
+    (two-sided), significant (p < ``alpha``), n_passages. Layers with fewer than 2 pairs get NaN."""
+    from scipy import stats
+
+    values: dict[tuple[int, str], dict[int, list[float]]] = {}
+    for item in items:
+        analysis = _analysis(item)
+        layers, series = _series(analysis, statistic)
+        per_layer = values.setdefault((analysis.shuffle_index, _passage_id(item)), {})
+        for layer, value in zip(layers, series):
+            per_layer.setdefault(int(layer), []).append(float(value))
+    structured = {passage: layers for (s, passage), layers in values.items() if s == 0}
+    rows = []
+    for s in sorted({s for s, _ in values if s > 0}):
+        shuffled = {passage: layers for (t, passage), layers in values.items() if t == s}
+        passages = sorted(set(shuffled) & set(structured))
+        all_layers = sorted({layer for passage in passages for layer in structured[passage]})
+        for layer in all_layers:
+            pairs = [(np.nanmean(shuffled[p].get(layer, [np.nan])), np.nanmean(structured[p].get(layer, [np.nan])))
+                     for p in passages]
+            pairs = np.array([pair for pair in pairs if np.isfinite(pair).all()]).reshape(-1, 2)
+            row = dict(statistic=statistic, shuffle_index=s, layer=layer, mean_difference=np.nan, t=np.nan, p=np.nan,
+                       significant=False, n_passages=len(pairs))
+            if len(pairs) >= 2:
+                difference = pairs[:, 0] - pairs[:, 1]
+                row["mean_difference"] = float(difference.mean())
+                if np.ptp(difference) > 0:
+                    result = stats.ttest_rel(pairs[:, 0], pairs[:, 1])
+                    row.update(t=float(result.statistic), p=float(result.pvalue), significant=bool(result.pvalue < alpha))
+            rows.append(row)
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+
+
+def logits_entropy_table(items: Sequence[Item], *, shuffle_index: int | None = 0) -> pd.DataFrame:
+    """Across analyses, at each range scaling of the logits ID: Pearson r of log logits ID with
+    contextual entropy and Spearman ρ of logits ID with it, with two-sided p-values (Viswanathan
+    et al. report Pearson 0.43 at range scaling 2 and 0.60 at 4 for Llama-3-8B). Columns:
+    range_scaling, pearson_r, pearson_p, spearman_rho, spearman_p, n. Rows with fewer than 3
+    usable analyses get NaN."""
+    chosen = [_analysis(item) for item in _by_shuffle(items, shuffle_index)]
+    chosen = [a for a in chosen if getattr(a, "logits_ids", None) is not None and np.isfinite(a.logits_ids).any()]
+    columns = ["range_scaling", "pearson_r", "pearson_p", "spearman_rho", "spearman_p", "n"]
+    if not chosen:
+        return pd.DataFrame(columns=columns)
+    scalings = chosen[0].range_scalings
+    entropy = np.array([a.contextual_entropy for a in chosen], dtype=np.float64)
+    rows = []
+    for index, scaling in enumerate(scalings):
+        ids = np.array([a.logits_ids[index] if a.logits_ids.size > index else np.nan for a in chosen])
+        usable = np.isfinite(ids) & (ids > 0) & np.isfinite(entropy)
+        row = dict(range_scaling=int(scaling), pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan,
+                   spearman_p=np.nan, n=int(usable.sum()))
+        if usable.sum() >= 3:
+            try:
+                result = id_loss_correlation(ids[usable], entropy[usable])
+            except GeometryError:
+                result = None
+            if result is not None:
+                row.update(pearson_r=result.pearson_r[0], pearson_p=result.pearson_p[0],
+                           spearman_rho=result.spearman_rho[0], spearman_p=result.spearman_p[0])
+        if row["n"]:
+            rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
 def id_profile(items: Sequence[Item], *, estimator: str = "gride_2") -> pd.DataFrame:
-    """:func:`layer_profile` of an ID estimator: ``twonn_linear``, ``twonn_mle`` or ``gride_<r>``."""
+    """:func:`layer_profile` (paired) of an ID estimator: ``twonn_linear``, ``twonn_mle`` or ``gride_<r>``."""
     if estimator not in ID_ESTIMATORS and not re.fullmatch(r"gride_\d+", estimator):
         raise ValueError(f"estimator must be twonn_linear, twonn_mle or gride_<r> (e.g. gride_2); got {estimator!r}.")
     return layer_profile(items, statistic=estimator)

@@ -143,11 +143,11 @@ def with_messages(action):
     return None
 
 
-def sweep_outcomes(request: Request, *, max_shuffle: int, seeds: int, run: bool) -> list[Outcome] | None:
+def sweep_outcomes(request: Request, *, shuffles: list[int], seeds: int, run: bool) -> list[Outcome] | None:
     """The shuffle sweep for ``request``: from the cache if complete, computed in the background
     (with progress, ui.jobs) if ``run`` or if it is running already."""
     handle = store_handle(current_store_path())
-    items = sweep_requests(request, max_shuffle=max_shuffle, seeds=seeds)
+    items = sweep_requests(request, shuffles=shuffles, seeds=seeds)
 
     def cached_sweep(keys: list[tuple[str, object]]) -> list[Outcome] | None:
         outcomes = []
@@ -163,7 +163,7 @@ def sweep_outcomes(request: Request, *, max_shuffle: int, seeds: int, run: bool)
         def loading(message: str) -> None:
             progress(0.0, message)
 
-        return shuffle_sweep(request, max_shuffle=max_shuffle, seeds=seeds, store=handle.store,
+        return shuffle_sweep(request, shuffles=shuffles, seeds=seeds, store=handle.store,
                              loader=_watched_loader(handle.store, loading), progress=progress)
 
     def lookup() -> list[Outcome] | None:
@@ -177,7 +177,7 @@ def sweep_outcomes(request: Request, *, max_shuffle: int, seeds: int, run: bool)
             return cached_sweep(keys)
         if job is None:
             one = estimate(handle.store, stage="analysis", subject=request.model)
-            job = start_job(job_id, f"Running the shuffle sweep (S = 0..{max_shuffle}, {seeds} seeds)", work,
+            job = start_job(job_id, f"Running the shuffle sweep (S = {', '.join(map(str, sorted(shuffles)))}; {seeds} seeds)", work,
                             estimate_seconds=None if one is None else one * len(items))
         outcomes = take(job)
         if outcomes is None:

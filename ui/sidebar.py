@@ -31,6 +31,7 @@ DEFAULTS = {
     "dtype": "float32",
     "max_tokens": DEFAULT_MAX_TOKENS,
     "add_special_tokens": False,
+    "keep_outlier_tokens": False,
 }
 
 
@@ -132,7 +133,11 @@ def render_sidebar() -> tuple[Request, bool]:
             st.number_input("Max tokens", min_value=16, max_value=8192, step=64, key="max_tokens",
                             help="Longer prompts are truncated to this many tokens (and to the model's context).")
             st.checkbox("Add special tokens (BOS)", key="add_special_tokens",
-                        help="Off by default, as in the reference code: the cloud holds only the prompt's tokens.")
+                        help="Off by default, as in the reference code (on for models trained to always see BOS, "
+                             "e.g. Gemma). Shuffles keep special tokens in place.")
+            st.checkbox("Keep special tokens and attention sinks", key="keep_outlier_tokens",
+                        help="Off by default: BOS and other special tokens, and attention sinks (a hidden-state "
+                             "norm over 50× the layer's median), are left out of the token cloud.")
             st.text_input("Cache file", key="store_path",
                           help=f"DuckDB file where results are kept across sessions. It must end in .duckdb and lie "
                                f"in an existing folder owned by {server_user()} (the account this app runs as); "
@@ -148,6 +153,7 @@ def render_sidebar() -> tuple[Request, bool]:
         prompt=st.session_state["prompt"],
         dtype=st.session_state["dtype"],
         add_special_tokens=st.session_state["add_special_tokens"],
+        keep_outlier_tokens=bool(st.session_state["keep_outlier_tokens"]),
         max_tokens=int(st.session_state["max_tokens"]),
         trust_remote_code=_trusted_now(),
     )

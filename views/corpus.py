@@ -7,6 +7,7 @@ from cache import merge_shards
 from geometry.shuffle import max_shuffle_index
 from pipeline import corpus_stats as stats
 from pipeline.corpus import CorpusConfig, corpora, load_corpus
+from pipeline.sweep import estimator_label
 from prompts import list_prompt_sets, load_prompt_set
 from ui.corpus_run import PAGE_LIMIT, cli_command, run_small_corpus
 from ui.figures import corpus as figures
@@ -65,33 +66,55 @@ if not items:
     st.stop()
 model, corpus = row.model_name, row.corpus
 estimators = [s for s in stats.available_statistics(items) if s.startswith(("gride", "twonn"))]
-estimator = st.selectbox("Estimator", estimators, index=estimators.index("gride_2") if "gride_2" in estimators else 0)
-n_layers = int(stats.id_profile(items, estimator=estimator).layer.max())
-
+estimator = st.selectbox("Estimator", estimators, index=estimators.index("gride_2") if "gride_2" in estimators else 0,
+                         format_func=estimator_label)
+label = estimator_label(estimator)
 profiles = stats.id_profile(items, estimator=estimator)
-show_figure(figures.profile_figure(profiles, what=f"ID ({estimator})", model=model, corpus=corpus),
+n_layers = int(profiles.layer.max())
+tests = stats.paired_shuffle_test(stats.paired_items(items), statistic=estimator)
+show_figure(figures.profile_figure(profiles, what=f"ID ({label})", model=model, corpus=corpus, tests=tests),
             name="corpus-id-profile", data=profiles)
+for note in profiles.attrs.get("notes", []):
+    st.caption(note)
+if not tests.empty:
+    with st.expander("Paired test per layer: shuffled minus structured, same passages"):
+        st.dataframe(tests, hide_index=True)
 left, right = st.columns(2)
 with left:
     k = st.slider("Overlap k", 1, 6, 1, key="corpus_k")
     overlap = stats.overlap_profile(items, k=k)
-    show_figure(figures.profile_figure(overlap, what=f"neighbourhood overlap χ_{k}", model=model, corpus=corpus),
+    show_figure(figures.profile_figure(overlap, what=f"neighbourhood overlap χ_{k}", model=model, corpus=corpus,
+                                       tests=stats.paired_shuffle_test(stats.paired_items(items), statistic=f"overlap_k{k}")),
                 name="corpus-overlap", data=overlap)
 with right:
     cosine = stats.cosine_profile(items)
-    show_figure(figures.profile_figure(cosine, what="mean cosine similarity", model=model, corpus=corpus),
+    show_figure(figures.profile_figure(cosine, what="mean cosine similarity", model=model, corpus=corpus,
+                                       tests=stats.paired_shuffle_test(stats.paired_items(items), statistic="cosine")),
                 name="corpus-cosine", data=cosine)
 
 st.subheader("Intrinsic dimension and loss")
 correlation = stats.id_loss_table(items, estimator=estimator, shuffle_index=0)
-show_figure(figures.correlation_figure(correlation, model=model, corpus=corpus, estimator=estimator),
-            name="id-loss-correlation", data=correlation)
+logits_correlation = stats.logits_entropy_table(items, shuffle_index=0)
+left, right = st.columns(2)
+with left:
+    show_figure(figures.correlation_figure(correlation, model=model, corpus=corpus, estimator=label),
+                name="id-loss-correlation", data=correlation)
+with right:
+    if logits_correlation.empty:
+        st.info("No analysis of this prompt set has a logits ID (the CLI computes it unless --no-logits-id).")
+    else:
+        show_figure(figures.correlation_figure(
+            logits_correlation, model=model, corpus=corpus, estimator="logits ID: GRIDE on the logit vectors",
+            x="range_scaling", against="contextual entropy",
+            what="Correlation of the logits ID with contextual entropy, per range scaling"),
+            name="logits-id-entropy-correlation", data=logits_correlation)
+        st.caption("Viswanathan et al. report Pearson 0.43 at range scaling 2 and 0.60 at 4 for Llama-3-8B.")
 layer = st.slider("Layer", 1, n_layers, int(correlation.loc[correlation.pearson_r.abs().idxmax(), "layer"])
                   if correlation.pearson_r.notna().any() else 1, key="corpus_layer")
 left, right = st.columns(2)
 with left:
     scatter = stats.prompt_scatter(items, layer=layer, estimator=estimator, shuffle_index=0)
-    show_figure(figures.scatter_figure(scatter, x="id", y="mean_loss", x_title=f"ID ({estimator})",
+    show_figure(figures.scatter_figure(scatter, x="id", y="mean_loss", x_title=f"ID ({label})",
                                        y_title="mean loss (nats)", what=f"Each prompt at layer {layer}", model=model,
                                        settings=corpus), name="id-vs-loss", data=scatter)
 with right:
@@ -102,5 +125,5 @@ with right:
 logits = stats.logits_table(items, shuffle_index=0)
 if logits.logits_id.notna().any():
     show_figure(figures.scatter_figure(logits, x="contextual_entropy", y="logits_id", x_title="contextual entropy (nats)",
-                                       y_title="logits ID (GRIDE)", what="Logits ID against contextual entropy",
+                                       y_title="logits ID (GRIDE r=2)", what="Logits ID against contextual entropy",
                                        model=model, settings=corpus), name="logits-id-vs-entropy", data=logits)

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from geometry.shuffle import max_shuffle_index
+from pipeline.sweep import estimator_label, shuffled_text, sweep_sentence, sweep_summary
 from ui.figure_cache import built_once
 from ui.figures import layers as figures
 from ui.page import open_view
@@ -15,16 +16,36 @@ from ui.url import linked_tab, url_int, write_tab, write_url
 request, outcome = open_view(
     "Layers",
     caption="How the geometry of the prompt's token cloud changes with depth (Viswanathan et al. 2025). "
-    "Click legend entries to show or hide a line; GRIDE r=2 equals the TwoNN MLE by construction.",
+    "Click legend entries to show or hide a line. GRIDE r=2 and the TwoNN MLE use the same ratios, but GRIDE "
+    "drops outlier ratios first (as DADApy does), so they can differ.",
 )
 analysis = outcome.analysis
+# The layer last chosen on the Tokens page, marked on the charts across layers (none before that).
+current_layer = st.session_state.get("tokens_layer")
+current_layer = current_layer if isinstance(current_layer, int) and 1 <= current_layer <= analysis.layers.size else None
+
+
+def cloud_caption() -> None:
+    """Which tokens are in the cloud: special tokens and attention sinks left out (or kept)."""
+    special, sinks = int(analysis.special_positions.size), int(analysis.sink_positions.size)
+    if not special and not sinks:
+        return
+    what = " and ".join(part for part in (f"{special} special token{'s' if special != 1 else ''}" if special else "",
+                                          f"{sinks} attention sink{'s' if sinks != 1 else ''}" if sinks else "") if part)
+    if analysis.keep_outlier_tokens:
+        st.caption(f"The token cloud includes {what} (as asked in the sidebar).")
+    else:
+        st.caption(f"{analysis.kept.size} of {analysis.n_tokens} tokens are in the cloud: {what} left out "
+                   "(their hidden states are outliers that dominate the estimates; see the notes). "
+                   "*Keep special tokens and attention sinks* in the sidebar puts them back.")
 
 
 def intrinsic_dimension() -> None:
     chart, side = st.columns([3, 1])
     with chart:
-        show_figure(built_once(figures.id_curves, analysis), name="id-per-layer",
+        show_figure(built_once(figures.id_curves, analysis, current_layer=current_layer), name="id-per-layer",
                     data=built_once(figures.id_table, analysis))
+        cloud_caption()
     with side:
         st.metric("Tokens", analysis.n_tokens)
         st.metric("Mean next-token loss", f"{analysis.mean_loss:.2f} nats")
@@ -59,28 +80,48 @@ def scale_analysis() -> None:
 
 
 def structured_vs_shuffled() -> None:
-    largest = max_shuffle_index(int(analysis.kept.size))
+    largest = max_shuffle_index(analysis.n_text_tokens)
     with controls("sweep"):
         left, middle, right = st.columns(3)
-    default_s = url_int("shuffle", low=1, high=largest, default=min(largest, 3))
-    max_s = left.slider("Largest shuffle index S", 1, largest, default_s,
-                        help=f"S splits the tokens into 4^S blocks and permutes them; S={largest} shuffles every token.")
-    seeds = middle.slider("Seeds per S", 1, 5, url_int("seeds", low=1, high=5, default=3))
+    linked_s = url_int("shuffle", low=1, high=largest, default=largest)
+    shuffles = left.multiselect(
+        "Shuffle indices S", list(range(largest + 1)), sorted({0, linked_s}), key="sweep_shuffles",
+        help=f"S splits the text into 4^S blocks and permutes them (special tokens stay in place); "
+             f"S={largest} shuffles every token. The papers compare S=0 with the full shuffle.")
+    seeds = middle.slider("Seeds per S > 0", 1, 5, url_int("seeds", low=1, high=5, default=3), key="sweep_seeds")
     names = list(figures.ESTIMATOR_COLOURS)
     linked = st.session_state.pop("url_estimator", None)
-    estimator = right.selectbox("Estimator", names, index=names.index(linked) if linked in names else 2)
-    write_url(shuffle=max_s, seeds=seeds, estimator=estimator)
-    runs = 1 + max_s * seeds
+    linked = linked if linked in names else next((n for n in names if estimator_label(n) == linked), "gride_2")
+    estimator = right.selectbox("Estimator", names, index=names.index(linked), format_func=estimator_label,
+                                key="sweep_estimator")
+    shuffled = [s for s in shuffles if s > 0]
+    write_url(shuffle=max(shuffled) if shuffled else None, seeds=seeds, estimator=estimator)
+    if not shuffled:
+        st.info("Choose at least one shuffled S (S > 0) to compare with the prompt as written.")
+        return
     with controls("sweep run"):
-        pressed = st.button(f"Run the shuffle sweep ({runs} model runs; cached ones are skipped)")
-    sweep = sweep_outcomes(request, max_shuffle=max_s, seeds=seeds, run=pressed)
-    if sweep:
-        analyses = [item.analysis for item in sweep]
-        show_figure(figures.shuffle_overlay(analyses, estimator=estimator), name="structured-vs-shuffled",
-                    data=figures.sweep_table(analyses, estimator=estimator))
-    elif not pressed:
-        st.info("Press the button to compare the prompt with its block-shuffled versions "
-                "(Viswanathan et al. 2025, Fig. 2): shuffling raises the ID peak and the loss.")
+        pressed = st.button(f"Run the shuffle sweep ({1 + len(shuffled) * seeds} model runs; cached ones are skipped)")
+    sweep = sweep_outcomes(request, shuffles=sorted(set(shuffles) | {0}), seeds=seeds, run=pressed)
+    if not sweep:
+        if not pressed:
+            st.info("Press the button to compare the prompt with its block-shuffled versions "
+                    "(Viswanathan et al. 2025, Fig. 2). The page then reports what this prompt shows.")
+        return
+    analyses = [item.analysis for item in sweep]
+    summary = sweep_summary(analyses, estimator=estimator)
+    show_figure(figures.headline_figure(analyses, estimator=estimator), name="shuffle-headline", data=summary)
+    st.markdown(f"**{sweep_sentence(summary, estimator=estimator)}**")
+    chart, text = st.columns([3, 2])
+    with chart:
+        show_figure(figures.shuffle_overlay(analyses, estimator=estimator, current_layer=current_layer),
+                    name="structured-vs-shuffled", data=figures.sweep_table(analyses, estimator=estimator))
+    with text:
+        st.markdown("**The analysed text** (┃ marks where two shuffled blocks meet)")
+        labels = [f"S={a.shuffle_index}" + (f", seed {a.seed}" if a.shuffle_index else " (as written)") for a in analyses]
+        choice = st.selectbox("Show", range(len(analyses)), format_func=labels.__getitem__,
+                              index=len(analyses) - 1, key="sweep_text_choice", label_visibility="collapsed")
+        st.text_area("Shuffled text", shuffled_text(analyses[choice]), height=420, disabled=True,
+                     key=f"sweep_text_{choice}", label_visibility="collapsed")
 
 
 # Only the open tab runs and is sent to the browser (one chart instead of five on each visit). A

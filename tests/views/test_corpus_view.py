@@ -23,14 +23,18 @@ def test_corpus_view_draws_profiles_and_correlations_from_the_store(tiny_model_d
     store.close()
     app = page("corpus", model_dir=tiny_model_dir, timeout=120).run()
     assert not app.exception and not app.error
-    profile = next(f for f in figures(app) if "ID (gride_2) per layer" in f["layout"]["title"]["text"])
-    names = [t["name"] for t in profile["data"] if t.get("name")]
-    assert names == ["S=0 (4 prompts)", "S=2 (4 prompts)"]
+    profile = next(f for f in figures(app) if "ID (GRIDE r=2) per layer" in f["layout"]["title"]["text"])
+    names = [t["name"] for t in profile["data"] if t.get("name") and "p < 0.05" not in t["name"]]
+    assert names == ["S=0 (4 passages)", "S=2 (4 passages)"]
     items = load_corpus(open_store(isolated_store), "tiny-set")
     expected = stats.id_profile(items, estimator="gride_2")
-    line = next(t for t in profile["data"] if t.get("name") == "S=0 (4 prompts)")
+    line = next(t for t in profile["data"] if t.get("name") == "S=0 (4 passages)")
     np.testing.assert_allclose(values(line["y"]), expected[expected.shuffle_index == 0].sort_values("layer")["mean"])
     assert any("Correlation of intrinsic dimension" in f["layout"]["title"]["text"] for f in figures(app))
+    logits = next(f for f in figures(app) if "logits ID with contextual entropy" in f["layout"]["title"]["text"])
+    expected_logits = stats.logits_entropy_table(items, shuffle_index=0)
+    np.testing.assert_allclose(values(logits["data"][0]["y"]), expected_logits.pearson_r)
+    assert values(logits["data"][0]["x"]).tolist() == expected_logits.range_scaling.tolist()
 
 
 def test_corpus_view_without_results_says_how_to_start(tiny_model_dir):

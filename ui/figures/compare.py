@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from pipeline import Analysis
 from pipeline.models import CrossModelResult
 from ui.figures.common import style, title
-from ui.figures.layers import estimator_series
+from ui.figures.layers import labelled_estimator_series
 
 METRICS = ["TwoNN (linear fit)", "TwoNN (MLE)", "GRIDE r=2", "GRIDE r=4", "GRIDE r=8",
            "neighbourhood overlap (k=1)", "mean cosine similarity"]
@@ -22,7 +22,7 @@ def metric_values(analysis: Analysis, metric: str) -> tuple[np.ndarray, np.ndarr
         return np.arange(analysis.cosine.size), analysis.cosine
     if metric.startswith("neighbourhood overlap"):
         return analysis.layers[:-1], analysis.overlap[:, 0]
-    return analysis.layers, estimator_series(analysis)[metric][0]
+    return analysis.layers, labelled_estimator_series(analysis)[metric][0]
 
 
 def run_label(analysis: Analysis, *, by_model: bool) -> str:

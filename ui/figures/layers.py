@@ -7,11 +7,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipeline import Analysis
+from pipeline.sweep import estimator_label, estimator_values, shuffled_text, sweep_summary
 from ui.figures.common import DEPTH_SCALE, SHUFFLE_SCALE, colour_bar_trace, colours, style, title
 
-ESTIMATOR_COLOURS = {"TwoNN (linear fit)": "#1f77b4", "TwoNN (MLE)": "#17becf",
-                     "GRIDE r=2": "#ff7f0e", "GRIDE r=4": "#d62728", "GRIDE r=8": "#9467bd"}
 SHOWN_RANGE_SCALINGS = (2, 4, 8)
+# Store name → colour; the pages show estimator_label(name) ("GRIDE r=2", "TwoNN (MLE)", …).
+ESTIMATOR_COLOURS = {"twonn_linear": "#1f77b4", "twonn_mle": "#17becf",
+                     "gride_2": "#ff7f0e", "gride_4": "#d62728", "gride_8": "#9467bd"}
+# Discrete colours for shuffle indices S = 0, 1, …, 6 (structured dark, more shuffled lighter/warmer).
+SHUFFLE_COLOURS = ("#1b1b1b", "#3b528b", "#21918c", "#5ec962", "#b5a300", "#e07b00", "#d62728")
 
 
 def _title(analysis: Analysis, what: str, settings: str = "") -> str:
@@ -19,42 +23,66 @@ def _title(analysis: Analysis, what: str, settings: str = "") -> str:
 
 
 def estimator_series(analysis: Analysis) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Estimator name → (ID per layer, standard error per layer)."""
-    series = {"TwoNN (linear fit)": (analysis.twonn_linear, analysis.twonn_linear_error),
-              "TwoNN (MLE)": (analysis.twonn_mle, analysis.twonn_mle_error)}
-    for scaling in SHOWN_RANGE_SCALINGS:
-        series[f"GRIDE r={scaling}"] = analysis.gride_at(scaling)
-    return series
+    """Estimator store name → (ID per layer, standard error per layer)."""
+    return {name: estimator_values(analysis, name) for name in ESTIMATOR_COLOURS}
+
+
+def labelled_estimator_series(analysis: Analysis) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """:func:`estimator_series` keyed by the human-readable names ("GRIDE r=2", …)."""
+    return {estimator_label(name): values for name, values in estimator_series(analysis).items()}
 
 
 def id_table(analysis: Analysis) -> pd.DataFrame:
     table = pd.DataFrame({"layer": analysis.layers, "n_points": analysis.n_points,
                           "duplicates_removed": analysis.n_duplicates})
     for name, (values, errors) in estimator_series(analysis).items():
-        table[name], table[f"{name} error"] = values, errors
+        label = estimator_label(name)
+        table[label], table[f"{label} error"] = values, errors
     return table
 
 
-def _mark_peak(figure: go.Figure, layer: int, label: str = "peak") -> None:
+def mark_layer(figure: go.Figure, layer: int | None) -> None:
+    """A vertical line at the layer the user is looking at (the Tokens/UMAP pages' layer)."""
     if layer:
-        figure.add_vline(x=layer, line=dict(color="#555", dash="dot", width=1),
-                         annotation_text=f"{label}: layer {layer}", annotation_position="bottom left")
+        figure.add_vline(x=layer, line=dict(color="#888", dash="dot", width=1),
+                         annotation_text=f"current layer {layer}", annotation_position="top left",
+                         annotation_font=dict(size=12, color="#555"))
 
 
-def id_curves(analysis: Analysis) -> go.Figure:
-    """Intrinsic dimension per layer: TwoNN (linear, MLE) and GRIDE r = 2, 4, 8 with ±1 s.e. bars."""
+def _mark_peak(figure: go.Figure, layers: np.ndarray, values: np.ndarray, *, colour: str, label: str,
+               ay: int = -30) -> None:
+    """A star at the series' highest value, annotated "label: value at layer l"."""
+    if not np.isfinite(values).any():
+        return
+    index = int(np.nanargmax(values))
+    layer, value = int(layers[index]), float(values[index])
+    figure.add_trace(go.Scatter(x=[layer], y=[value], mode="markers", showlegend=False,
+                                marker=dict(symbol="star", size=13, color=colour, line=dict(color="black", width=1)),
+                                hovertemplate=f"{label}: peak {value:.2f} at layer {layer}<extra></extra>"))
+    figure.add_annotation(x=layer, y=value, text=f"{label}: {value:.2f} @ {layer}", showarrow=True, arrowhead=0,
+                          ax=0, ay=ay, font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.8)")
+
+
+def id_curves(analysis: Analysis, *, current_layer: int | None = None) -> go.Figure:
+    """Intrinsic dimension per layer: TwoNN (linear, MLE) and GRIDE r = 2, 4, 8 with ±1 s.e. bars;
+    each estimator's peak marked with its value and layer."""
     figure = go.Figure()
-    for name, (values, errors) in estimator_series(analysis).items():
+    series = estimator_series(analysis)
+    for offset, (name, (values, errors)) in enumerate(series.items()):
+        label = estimator_label(name)
         figure.add_trace(go.Scatter(
-            x=analysis.layers, y=values, name=name, mode="lines+markers",
-            line=dict(color=ESTIMATOR_COLOURS[name], width=2, dash="dot" if name == "TwoNN (MLE)" else None),
+            x=analysis.layers, y=values, name=label, mode="lines+markers",
+            line=dict(color=ESTIMATOR_COLOURS[name], width=2, dash="dot" if name == "twonn_mle" else None),
             marker=dict(size=5),
             error_y=dict(type="data", array=errors, visible=True, thickness=1, width=2),
-            hovertemplate=f"{name}<br>layer %{{x}}<br>ID %{{y:.2f}} ± %{{error_y.array:.2f}}<extra></extra>",
+            hovertemplate=f"{label}<br>layer %{{x}}<br>ID %{{y:.2f}} ± %{{error_y.array:.2f}}<extra></extra>",
         ))
-    _mark_peak(figure, analysis.peak_layer, "peak ID (TwoNN MLE)")
-    figure.update_layout(title=_title(analysis, "Intrinsic dimension of the token cloud per layer"))
-    return style(figure, x="layer (output of block l)", y="intrinsic dimension", height=520)
+        _mark_peak(figure, analysis.layers, values, colour=ESTIMATOR_COLOURS[name], label=label,
+                   ay=-25 - 18 * offset)
+    mark_layer(figure, current_layer)
+    figure.update_layout(title=_title(analysis, "Intrinsic dimension of the token cloud per layer",
+                                      "★ = each estimator's peak"))
+    return style(figure, x="layer (output of block l)", y="intrinsic dimension", height=560)
 
 
 def duplicates_bar(analysis: Analysis) -> go.Figure:
@@ -125,43 +153,85 @@ def scale_table(analysis: Analysis) -> pd.DataFrame:
 
 
 def sweep_table(analyses: list[Analysis], *, estimator: str) -> pd.DataFrame:
-    """Long table of a shuffle sweep: one row per (S, seed, layer)."""
+    """Long table of a shuffle sweep: one row per (S, seed, layer); ``estimator`` is a store name."""
     rows = []
+    label = estimator_label(estimator)
     for analysis in analyses:
-        values, errors = estimator_series(analysis)[estimator]
+        values, errors = estimator_values(analysis, estimator)
         for layer, value, error in zip(analysis.layers, values, errors):
             rows.append({"shuffle_index": analysis.shuffle_index, "seed": analysis.seed, "layer": int(layer),
-                         "id": value, "error": error, "mean_loss": analysis.mean_loss})
+                         "estimator": label, "id": value, "error": error, "mean_loss": analysis.mean_loss})
     return pd.DataFrame(rows)
 
 
-def shuffle_overlay(analyses: list[Analysis], *, estimator: str) -> go.Figure:
-    """ID per layer for S = 0..S_max: mean over seeds as a line, min–max over seeds as a band."""
+def shuffle_colour(s: int) -> str:
+    return SHUFFLE_COLOURS[min(int(s), len(SHUFFLE_COLOURS) - 1)]
+
+
+def _hover_text(analysis: Analysis) -> str:
+    """The start of the analysed (shuffled) text for a hover, HTML-safe, block boundaries as ┃."""
+    import html
+
+    text = shuffled_text(analysis, limit=24).replace("\n", " ")
+    return html.escape(text)
+
+
+def shuffle_overlay(analyses: list[Analysis], *, estimator: str, current_layer: int | None = None) -> go.Figure:
+    """ID per layer for each S: mean over seeds as a line, min–max over seeds as a band; one
+    discrete colour and legend entry per S; each S's peak annotated with value and layer; the
+    hover shows the start of each seed's shuffled text."""
     table = sweep_table(analyses, estimator=estimator)
-    indices = sorted(table.shuffle_index.unique())
-    palette = colours(SHUFFLE_SCALE, len(indices), low=0.0)
+    label = estimator_label(estimator)
     figure = go.Figure()
-    for colour, s in zip(palette, indices):
-        group = table[table.shuffle_index == s].groupby("layer")["id"]
+    for offset, s in enumerate(sorted(table.shuffle_index.unique())):
+        colour = shuffle_colour(s)
+        rows = table[table.shuffle_index == s]
+        group = rows.groupby("layer")["id"]
         mean, low, high = group.mean(), group.min(), group.max()
-        seeds = int(table[table.shuffle_index == s].seed.nunique())
+        members = [a for a in analyses if a.shuffle_index == s]
+        seeds = len(members)
         if seeds > 1:
             figure.add_trace(go.Scatter(x=[*mean.index, *mean.index[::-1]], y=[*high, *low[::-1]], fill="toself",
-                                        fillcolor=colour, opacity=0.2, line=dict(width=0), hoverinfo="skip",
-                                        showlegend=False))
-        loss = table[table.shuffle_index == s].mean_loss.mean()
+                                        fillcolor=colour, opacity=0.18, line=dict(width=0), hoverinfo="skip",
+                                        showlegend=False, legendgroup=f"S{s}"))
+        loss = rows.mean_loss.mean()
+        texts = "<br>".join(f"seed {a.seed}: {_hover_text(a)}" for a in members[:3])
         figure.add_trace(go.Scatter(
-            x=mean.index, y=mean.values, mode="lines", line=dict(color=colour, width=2.5 if s == 0 else 1.8),
-            name=f"S={s} ({seeds} seed{'s' if seeds > 1 else ''}, loss {loss:.2f})",
-            hovertemplate=f"S={s}<br>layer %{{x}}<br>ID %{{y:.2f}}<extra></extra>",
+            x=mean.index, y=mean.values, mode="lines", line=dict(color=colour, width=2.8 if s == 0 else 2),
+            name=f"S={s}{' (as written)' if s == 0 else ''}: {seeds} seed{'s' if seeds > 1 else ''}, loss {loss:.2f}",
+            legendgroup=f"S{s}",
+            hovertemplate=f"S={s}<br>layer %{{x}}<br>ID %{{y:.2f}} (mean over seeds)<br>{texts}<extra></extra>",
         ))
-        peak = int(mean.idxmax())
-        figure.add_trace(go.Scatter(x=[peak], y=[mean.max()], mode="markers", showlegend=False,
-                                    marker=dict(symbol="star", size=12, color=colour, line=dict(color="black", width=1)),
-                                    hovertemplate=f"S={s}: peak at layer {peak}<extra></extra>"))
-    figure.add_trace(colour_bar_trace(scale=SHUFFLE_SCALE, low=min(indices), high=max(indices), label="S", low_cut=0.0))
+        _mark_peak(figure, np.asarray(mean.index), mean.values, colour=colour, label=f"S={s}", ay=-25 - 20 * offset)
+    mark_layer(figure, current_layer)
     first = analyses[0]
     figure.update_layout(title=title("Structured vs shuffled prompt: ID per layer", model=first.model_name,
                                      prompt=first.prompt, n_tokens=first.n_tokens,
-                                     settings=f"{estimator}; band = min–max over seeds; ★ = peak"))
-    return style(figure, x="layer", y=f"intrinsic dimension ({estimator})", height=540)
+                                     settings=f"{label}; band = min–max over seeds; ★ = peak of the mean"))
+    return style(figure, x="layer", y=f"intrinsic dimension ({label})", height=560)
+
+
+def headline_figure(analyses: list[Analysis], *, estimator: str) -> go.Figure:
+    """Peak ID and mean loss against S: the mean over seeds, with the min–max range as error bars."""
+    from plotly.subplots import make_subplots
+
+    summary = sweep_summary(analyses, estimator=estimator)
+    label = estimator_label(estimator)
+    figure = make_subplots(rows=1, cols=2, subplot_titles=(f"Peak ID ({label})", "Mean next-token loss (nats)"),
+                           horizontal_spacing=0.12)
+    for column, what in ((1, "peak"), (2, "loss")):
+        mean, low, high = summary[f"{what}_mean"], summary[f"{what}_min"], summary[f"{what}_max"]
+        figure.add_trace(go.Scatter(
+            x=summary.shuffle_index, y=mean, mode="lines+markers+text", showlegend=False,
+            text=[f"{value:.2f}" for value in mean], textposition="middle right",
+            line=dict(color="#555", width=1.5),
+            marker=dict(size=12, color=[shuffle_colour(s) for s in summary.shuffle_index]),
+            error_y=dict(type="data", symmetric=False, array=high - mean, arrayminus=mean - low, thickness=1.5),
+            customdata=np.c_[low, high, summary.seeds],
+            hovertemplate="S=%{x}<br>mean %{y:.2f} (range %{customdata[0]:.2f}–%{customdata[1]:.2f}, "
+                          "%{customdata[2]} seeds)<extra></extra>"), row=1, col=column)
+        figure.update_xaxes(title_text="shuffle index S", tickvals=summary.shuffle_index, row=1, col=column)
+    first = analyses[0]
+    figure.update_layout(title=title("Shuffling: peak ID and loss", model=first.model_name, prompt=first.prompt,
+                                     n_tokens=first.n_tokens, settings="mean over seeds; bars = min–max"))
+    return style(figure, x="shuffle index S", y="", height=380, legend_below=False)
