@@ -10,6 +10,7 @@ from ui.figures import layers as figures
 from ui.page import open_view
 from ui.run import sweep_outcomes
 from ui.show import show_figure
+from ui.state import LAYER
 from ui.present import controls
 from ui.url import linked_tab, url_int, write_tab, write_url
 
@@ -20,8 +21,9 @@ request, outcome = open_view(
     "drops outlier ratios first (as DADApy does), so they can differ.",
 )
 analysis = outcome.analysis
-# The layer last chosen on the Tokens page, marked on the charts across layers (none before that).
-current_layer = st.session_state.get("tokens_layer")
+# The layer chosen on another page (ui.state's shared layer), marked on the charts across layers
+# (none before one was chosen).
+current_layer = st.session_state.get(LAYER)
 current_layer = current_layer if isinstance(current_layer, int) and 1 <= current_layer <= analysis.layers.size else None
 
 

@@ -20,13 +20,13 @@ def test_run_draws_every_estimator_with_the_computed_values(tiny_model_dir, isol
     app = press_run(page("layers", model_dir=tiny_model_dir).run())
     assert not app.exception and not app.error
     figure = _id_figure(app)
+    expected = analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=None).analysis
     names = [trace["name"] for trace in figure["data"] if trace.get("showlegend", True)]
     assert names == ["TwoNN (linear fit)", "TwoNN (MLE)", "GRIDE r=2", "GRIDE r=4", "GRIDE r=8"]
     # each estimator's own peak is marked, with its value and layer (not the TwoNN MLE's for all)
     annotations = [a["text"] for a in figure["layout"]["annotations"]]
-    for name, series in (("GRIDE r=4", None), ("TwoNN (linear fit)", None)):
-        assert sum(text.startswith(f"{name}: ") for text in annotations) == 1
-    expected = analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=None).analysis
+    for name, series in (("GRIDE r=4", expected.gride_at(4)[0]), ("TwoNN (linear fit)", expected.twonn_linear)):
+        assert f"{name}: {np.nanmax(series):.2f} @ {expected.peak_layer_of(series)}" in annotations
     linear = figure["data"][0]
     np.testing.assert_allclose(values(linear["y"]), expected.twonn_linear, rtol=1e-9)
     assert values(linear["x"]).tolist() == expected.layers.tolist()
