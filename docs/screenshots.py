@@ -84,7 +84,7 @@ def main() -> None:
             shot("neighbours", "neighbours", "Add the fully shuffled")
             shot("umap", "umap")
             shot("compare", "compare", "Run the second", "Compare the embeddings", height=1500)
-            shot("embeddings", "embeddings", "Measure")
+            shot("embeddings", "embeddings", "Measure", height=1900)
             shot("steering", "steering", "Fit the layer maps", "Steer", height=3300)
             shot("corpus", "corpus", "text:Run a prompt set", "Run 8 prompts here", height=2300)
 

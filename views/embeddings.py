@@ -84,7 +84,7 @@ if geometry is not None:
         f"meet: {grouped} of the {count} fall into {n_groups} such groups; grey: no neighbourhood shared with "
         "another of them.")
     widths = {"colour": st.column_config.TextColumn("colour", width=40),
-              "token": st.column_config.TextColumn("token", width="small"),
+              "token": st.column_config.TextColumn("token", width="medium"),
               "local ID": st.column_config.NumberColumn("local ID", width=60)}
     left, right = st.columns(2)
     left.markdown("**Lowest local ID**, coloured by group")
