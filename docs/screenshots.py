@@ -36,6 +36,9 @@ def _idle(page, timeout: float = 600) -> None:
     page.wait_for_selector(f'{app}[data-test-script-state="notRunning"]', timeout=timeout * 1000)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"], "
                            "[data-testid=\"stAppSkeleton\"]')", timeout=timeout * 1000)
+    # A run goes on in the background while its progress box polls (ui.jobs): wait until it is done.
+    page.wait_for_function("() => !document.body.innerText.includes(' s elapsed')", timeout=timeout * 1000)
+    page.wait_for_selector(f'{app}[data-test-script-state="notRunning"]', timeout=timeout * 1000)
     time.sleep(1.0)  # let Plotly finish drawing
 
 

@@ -109,6 +109,20 @@ def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session,
     assert highlighted, "the token picked on Tokens is not highlighted on the UMAP"
     assert_no_exception(page)
 
+    # A click on a UMAP point selects that token (here, and in the link).
+    point = page.evaluate("""() => {
+        const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+            g => /UMAP of the token cloud/.test(String(g._fullLayout.title.text)));
+        const trace = gd._fullData[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const box = gd.getBoundingClientRect(), index = 9;
+        return {x: box.left + xa._offset + xa.l2p(trace.x[index]), y: box.top + ya._offset + ya.l2p(trace.y[index])};
+    }""")
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_timeout(800)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+    shoot("umap-point-clicked")
+    assert query(page.url)["token"] != token
+
     # The link opens the same view in a new session, without a Run (the result is cached).
     link = page.url
     other = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 720})
