@@ -36,6 +36,7 @@ class Job:
 
     job_id: str
     label: str
+    context: str = ""
     estimate_seconds: float | None = None
     started: float = field(default_factory=time.monotonic)
     fraction: float = 0.0
@@ -71,13 +72,13 @@ class _Registry:
             return self._jobs.get(job_id)
 
     def start(self, job_id: str, label: str, work: Callable[[Callable[[float, str], None]], object], *,
-              estimate_seconds: float | None = None) -> Job:
+              estimate_seconds: float | None = None, context: str = "") -> Job:
         """The running (or finished, not yet collected) job ``job_id``, else a new one running ``work``."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is not None:
                 return job
-            job = Job(job_id=job_id, label=label, estimate_seconds=estimate_seconds)
+            job = Job(job_id=job_id, label=label, context=context, estimate_seconds=estimate_seconds)
             self._jobs[job_id] = job
 
         def target() -> None:
@@ -109,9 +110,10 @@ def registry() -> _Registry:
 
 
 def start_job(job_id: str, label: str, work: Callable[[Callable[[float, str], None]], object], *,
-              estimate_seconds: float | None = None) -> Job:
-    """Start ``work(progress)`` in the background (or attach to it) and note it for this session."""
-    job = registry().start(job_id, label, work, estimate_seconds=estimate_seconds)
+              estimate_seconds: float | None = None, context: str = "") -> Job:
+    """Start ``work(progress)`` in the background (or attach to it) and note it for this session.
+    ``context``: what the run belongs to (model and prompt), for :func:`background_notices`."""
+    job = registry().start(job_id, label, work, estimate_seconds=estimate_seconds, context=context)
     st.session_state.setdefault(SESSION_JOBS, {})[job_id] = job.label
     return job
 
@@ -148,15 +150,16 @@ def show_progress(job: Job) -> None:
     poll()
 
 
-def background_notices(*, current: set[str]) -> list[str]:
-    """One line for each run this session started that is not the one on screen."""
+def background_notices(*, context: str) -> list[str]:
+    """One line for each run this session started for another model or prompt than the one on
+    screen (the pages show the runs of the one on screen themselves)."""
     lines = []
     for job_id, label in list(st.session_state.get(SESSION_JOBS, {}).items()):
-        if job_id in current:
-            continue
         job = registry().find(job_id)
         if job is None:
             st.session_state[SESSION_JOBS].pop(job_id, None)
+        elif job.context == context:
+            continue
         elif job.running:
             lines.append(f"Still running in the background: {label} ({100 * job.fraction:.0f} %, "
                          f"{job.elapsed():.0f} s). Go back to its model and prompt to watch it.")

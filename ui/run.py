@@ -75,6 +75,12 @@ def _analysis_work(request: Request, store, key: str):
     return work
 
 
+def context_of(request: Request) -> str:
+    """What a run belongs to, as the user sees it: the model and the prompt as written (its
+    shuffled versions and sweeps belong to the same)."""
+    return f"{request.model}|{text_hash(request.prompt)}"
+
+
 def current_outcome(request: Request, *, run: bool, quiet: bool = False) -> Outcome | None:
     """The outcome for ``request``, or None (after telling the user why) if there is none yet.
 
@@ -93,7 +99,7 @@ def current_outcome(request: Request, *, run: bool, quiet: bool = False) -> Outc
         _, spec = build_spec(request)
         key = spec_key(spec)
         if not quiet:
-            for line in background_notices(current={key}):
+            for line in background_notices(context=context_of(request)):
                 st.info(line)
         remembered = st.session_state.get("outcomes", {}).get(key)
         job = registry().find(key)
@@ -101,7 +107,8 @@ def current_outcome(request: Request, *, run: bool, quiet: bool = False) -> Outc
             return remembered
         if job is None and run:
             job = start_job(key, f"Analysing the prompt with {request.model}", _analysis_work(request, handle.store, key),
-                            estimate_seconds=estimate(handle.store, stage="analysis", subject=request.model))
+                            estimate_seconds=estimate(handle.store, stage="analysis", subject=request.model),
+                            context=context_of(request))
         if job is not None:
             outcome = take(job)
             if outcome is None:
@@ -178,7 +185,7 @@ def sweep_outcomes(request: Request, *, shuffles: list[int], seeds: int, run: bo
         if job is None:
             one = estimate(handle.store, stage="analysis", subject=request.model)
             job = start_job(job_id, f"Running the shuffle sweep (S = {', '.join(map(str, sorted(shuffles)))}; {seeds} seeds)", work,
-                            estimate_seconds=None if one is None else one * len(items))
+                            estimate_seconds=None if one is None else one * len(items), context=context_of(request))
         outcomes = take(job)
         if outcomes is None:
             show_progress(job)

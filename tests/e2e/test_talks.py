@@ -110,6 +110,8 @@ def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session,
     assert_no_exception(page)
 
     # A click on a UMAP point selects that token (here, and in the link).
+    page.locator(PLOT).first.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
     point = page.evaluate("""() => {
         const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
             g => /UMAP of the token cloud/.test(String(g._fullLayout.title.text)));
