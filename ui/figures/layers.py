@@ -207,7 +207,7 @@ def shuffle_overlay(analyses: list[Analysis], *, estimator: str, current_layer: 
     first = analyses[0]
     figure.update_layout(title=title("Structured vs shuffled prompt: ID per layer", model=first.model_name,
                                      prompt=first.prompt, n_tokens=first.n_tokens,
-                                     settings=f"{label}; band = min–max over seeds; ★ = peak of the mean"))
+                                     settings=f"{label}; bands: seed range"))
     return style(figure, x="layer", y=f"intrinsic dimension ({label})", height=560)
 
 
@@ -223,15 +223,18 @@ def headline_figure(analyses: list[Analysis], *, estimator: str) -> go.Figure:
         mean, low, high = summary[f"{what}_mean"], summary[f"{what}_min"], summary[f"{what}_max"]
         figure.add_trace(go.Scatter(
             x=summary.shuffle_index, y=mean, mode="lines+markers+text", showlegend=False,
-            text=[f"{value:.2f}" for value in mean], textposition="middle right",
+            text=[f"{value:.2f}" for value in mean], textposition="top center",
             line=dict(color="#555", width=1.5),
             marker=dict(size=12, color=[shuffle_colour(s) for s in summary.shuffle_index]),
             error_y=dict(type="data", symmetric=False, array=high - mean, arrayminus=mean - low, thickness=1.5),
             customdata=np.c_[low, high, summary.seeds],
             hovertemplate="S=%{x}<br>mean %{y:.2f} (range %{customdata[0]:.2f}–%{customdata[1]:.2f}, "
                           "%{customdata[2]} seeds)<extra></extra>"), row=1, col=column)
-        figure.update_xaxes(title_text="shuffle index S", tickvals=summary.shuffle_index, row=1, col=column)
+        figure.update_xaxes(title_text="shuffle index S", tickvals=summary.shuffle_index, row=1, col=column,
+                            range=[summary.shuffle_index.min() - 0.6, summary.shuffle_index.max() + 0.6])
+        span = float(high.max() - low.min()) or 1.0
+        figure.update_yaxes(range=[float(low.min()) - 0.15 * span, float(high.max()) + 0.3 * span], row=1, col=column)
     first = analyses[0]
     figure.update_layout(title=title("Shuffling: peak ID and loss", model=first.model_name, prompt=first.prompt,
-                                     n_tokens=first.n_tokens, settings="mean over seeds; bars = min–max"))
+                                     n_tokens=first.n_tokens, settings="mean over seeds; bars: min–max over seeds"))
     return style(figure, x="shuffle index S", y="", height=380, legend_below=False)
