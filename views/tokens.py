@@ -22,7 +22,9 @@ request, outcome = open_view(
 )
 analysis = outcome.analysis
 tokens = list(analysis.kept_tokens)
-surprisal = np.concatenate([[np.nan], analysis.losses])[analysis.kept] if analysis.losses.size else None
+# The painted text shows every token; those left out of the cloud (special tokens, sinks) stay unpainted.
+every_token = list(analysis.tokens)
+surprisal = np.concatenate([[np.nan], analysis.losses]) if analysis.losses.size else None
 n_layers = int(analysis.layers.size)
 
 
@@ -33,12 +35,16 @@ def layer_views() -> None:
     with controls("layer and paint"):
         layer = layer_slider(n_layers=n_layers, default=analysis.peak_layer or 1, key="tokens_layer")
         paint = st.radio("Paint tokens by", choices, horizontal=True, key="tokens_paint")
-    values = analysis.local_id[layer - 1] if paint == "local ID" else surprisal
+    if paint == "local ID":
+        values = np.full(len(every_token), np.nan)
+        values[analysis.kept] = analysis.local_id[layer - 1]
+    else:
+        values = surprisal
     finite = values[np.isfinite(values)]
     low, high = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
     label = f"local ID (k={analysis.local_k}, layer {layer})" if paint == "local ID" else "loss (nats)"
-    clickable_text(figures.painted_text(tokens, values, label=label, low=float(low), high=float(high)),
-                   positions=analysis.kept, key="tokens_painted")
+    clickable_text(figures.painted_text(every_token, values, label=label, low=float(low), high=float(high)),
+                   positions=range(len(every_token)), key="tokens_painted")
     st.caption("Click a token to select it here, on the UMAP page and in the link.")
 
     st.subheader(f"Semantic clusters at layer {layer}")

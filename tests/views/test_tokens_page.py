@@ -18,6 +18,8 @@ def test_tokens_page_paints_text_lists_clusters_and_neighbours(tiny_model_dir):
     assert "customdata" not in heatmap  # one label per column, not a copy per cell
     painted = html_bodies(app)
     assert any("local ID (k=10" in body for body in painted)
+    painted_text = next(body for body in painted if "local ID (k=10" in body)
+    assert painted_text.count("<span title=") == expected.n_tokens  # every token, in the cloud or not
     tables = [frame.value for frame in app.dataframe]
     clusters = next(t for t in tables if "harmonic mean local ID" in t.columns)
     assert clusters["tokens"].sum() == expected.kept.size
@@ -60,7 +62,20 @@ def test_cjk_and_emoji_tokens_show_their_characters(tiny_model_dir):
     prompt = "日本の本 🙂 " + PROMPT
     app = press_run(page("tokens", model_dir=tiny_model_dir, prompt=prompt).run())
     assert not app.exception and not app.error
-    painted = " ".join(element.proto.body for element in app.get("html"))
+    painted = " ".join(html_bodies(app))
     assert "\ufffd" not in painted and "⟨日" in painted and "⟨🙂" in painted
     picker = app.selectbox(key="tokens_selected")
     assert picker.options and not any("\ufffd" in option for option in picker.options)
+
+
+def test_tokens_left_out_of_the_cloud_stay_in_the_painted_text(tiny_model_dir):
+    """With BOS, the special token is left out of the geometry but still shown (unpainted)."""
+    app = page("tokens", model_dir=tiny_model_dir)
+    app.session_state["add_special_tokens"] = True
+    app = press_run(app.run())
+    assert not app.exception and not app.error
+    expected = analyse(Request(model=str(tiny_model_dir), prompt=PROMPT, add_special_tokens=True), store=None).analysis
+    painted = next(body for body in html_bodies(app) if "local ID (k=10" in body)
+    assert painted.count("<span title=") == expected.n_tokens
+    if expected.kept.size < expected.n_tokens:
+        assert "#0: no local ID" in painted
