@@ -473,25 +473,38 @@ def move_aside(path: Path) -> Path:
     return aside
 
 
+# DuckDB's file lock keeps other processes out, but the connections of one process share one database
+# instance: threads opening a new store at once would race to create its tables and first ``meta`` rows
+# (a write-write conflict). Checking and creating the schema is therefore one step per process.
+_SCHEMA_LOCK = threading.Lock()
+
+
 def _open_file(path: str, *, read_only: bool, wait_seconds: float) -> tuple[duckdb.DuckDBPyConnection, int]:
     """Connect and check that the database is ours; the connection is closed on any failure."""
     connection = _connect_waiting(path, read_only=read_only, wait_seconds=wait_seconds)
     try:
-        found = _check_ours(connection, path)
-        if read_only and found == 0:
-            raise StoreRefusedError(f"The cache file {path} is an empty DuckDB database, not a result store yet.")
-        if read_only and found != SCHEMA_VERSION:  # migrating needs write access
-            raise StoreRefusedError(f"The cache {path} has schema version {found}; this program needs "
-                                    f"{SCHEMA_VERSION} and migrates it when it can open it for writing.")
-        if not read_only:
-            _create_schema(connection)
-            found = SCHEMA_VERSION
-        return connection, found
+        with _SCHEMA_LOCK:
+            return _check_and_create(connection, path, read_only=read_only)
     except BaseException as error:
         connection.close()
         if isinstance(error, duckdb.Error):
             raise StoreRefusedError(f"The result cache {path} cannot be used: {error}") from error
         raise
+
+
+def _check_and_create(connection: duckdb.DuckDBPyConnection, path: str, *,
+                      read_only: bool) -> tuple[duckdb.DuckDBPyConnection, int]:
+    """:func:`_check_ours`, then (when writable) create or migrate the schema; returns the version."""
+    found = _check_ours(connection, path)
+    if read_only and found == 0:
+        raise StoreRefusedError(f"The cache file {path} is an empty DuckDB database, not a result store yet.")
+    if read_only and found != SCHEMA_VERSION:  # migrating needs write access
+        raise StoreRefusedError(f"The cache {path} has schema version {found}; this program needs "
+                                f"{SCHEMA_VERSION} and migrates it when it can open it for writing.")
+    if not read_only:
+        _create_schema(connection)
+        found = SCHEMA_VERSION
+    return connection, found
 
 
 def open_store(path: str | Path, *, read_only: bool = False, wait_seconds: float = 0.0) -> ResultStore:

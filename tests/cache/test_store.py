@@ -94,3 +94,30 @@ def test_lookup_meta_by_spec_prefix():
     store.put("b", kind="other", spec={"prompt_sha256": "abcdef999"}, meta={"prompt": "other kind"}, arrays={})
     assert store.lookup_meta(kind="analysis", spec_field="prompt_sha256", prefix="abcdef", meta_field="prompt") == "hello"
     assert store.lookup_meta(kind="analysis", spec_field="prompt_sha256", prefix="zzz", meta_field="prompt") is None
+
+
+def test_threads_opening_a_new_store_at_once_all_get_it(tmp_path):
+    """Connections of one process share DuckDB's database instance: two threads creating the same
+    new store raced on the first ``meta`` rows (a primary-key conflict surfaced as a refusal)."""
+    import threading
+
+    for attempt in range(20):
+        path = tmp_path / f"race-{attempt}.duckdb"
+        barrier, errors, stores = threading.Barrier(4), [], []
+
+        def open_it():
+            barrier.wait()
+            try:
+                stores.append(open_store(path))
+            except Exception as error:  # asserted below
+                errors.append(error)
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        assert {store.schema_version() for store in stores} == {SCHEMA_VERSION}
+        for store in stores:
+            store.close()
