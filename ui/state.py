@@ -73,6 +73,8 @@ def token_select(*, positions: Sequence[int], label_of: Callable[[int], str], ke
         index = st.session_state[key]
         select_token(None if index is None else positions[index])
 
+    if allow_none:  # a None value shows the placeholder, not the "none" entry
+        options.setdefault("placeholder", "none")
     index = (container or st).selectbox(label, choices, key=key, on_change=changed,
                                         format_func=lambda i: "none" if i is None else label_of(i), **options)
     write_url(token=current_token())  # a default choice (no token selected yet) is not a selection

@@ -93,8 +93,13 @@ def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session,
         page.wait_for_timeout(400)
     wait_for_app(page)
     layer = query(page.url)["layer"]
-    page.locator(".painted-root span").nth(4).click()
-    page.wait_for_timeout(500)
+    span = page.locator(".painted-root span").nth(4)
+    for _ in range(40):  # the component's script makes the tokens clickable once it has run
+        if span.evaluate("e => e.style.cursor") == "pointer":
+            break
+        page.wait_for_timeout(250)
+    span.click()
+    page.wait_for_function("() => location.search.includes('token=')", timeout=APP_TIMEOUT)
     wait_for_app(page)
     shoot("token-clicked")
     token = query(page.url).get("token")
@@ -124,6 +129,7 @@ def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session,
     wait_for_app(page, timeout=RUN_TIMEOUT)
     shoot("umap-point-clicked")
     assert query(page.url)["token"] != token
+    token = query(page.url)["token"]
 
     # The link opens the same view in a new session, without a Run (the result is cached).
     link = page.url
@@ -192,8 +198,9 @@ def test_presentation_mode_fits_title_and_figure_and_moves_by_arrow_keys(session
         page.wait_for_url(re.compile(r"/neighbours\?"), timeout=APP_TIMEOUT)
         wait_for_app(page)
         page.get_by_role("button", name="Leave").click()
+        page.wait_for_function("() => !location.search.includes('present=1')", timeout=APP_TIMEOUT)
         wait_for_app(page)
-        assert page.locator('[data-testid="stSidebar"]').is_visible()
+        page.locator('[data-testid="stSidebar"]').wait_for(state="visible")
     finally:
         page.set_viewport_size({"width": 1280, "height": 720})
 
