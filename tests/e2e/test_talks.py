@@ -35,6 +35,15 @@ def nav(page, title: str) -> None:
     wait_for_app(page, timeout=RUN_TIMEOUT)
 
 
+def open_tab(page, name: str, tab: str) -> dict[str, str]:
+    """Click a Layers tab and wait until its rerun has written the tab into the URL (the click
+    starts a rerun a moment later, so the app can still read as idle right after it)."""
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('tab') === {tab!r}", timeout=RUN_TIMEOUT)
+    wait_for_app(page)
+    return query(page.url)
+
+
 def chart_boxes(page) -> list[dict]:
     return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].map(e => {
         const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; })""")
@@ -176,13 +185,9 @@ def test_a_prompt_committed_without_run_survives_a_reload(session, shoot):
 def test_the_layers_link_names_the_open_tab_and_only_its_settings(session, shoot):
     page = session
     nav(page, "Layers")
-    page.get_by_role("tab", name="Neighbourhood overlap").click()
-    wait_for_app(page)
-    assert query(page.url)["tab"] == "overlap" and "k" in query(page.url)
-    page.get_by_role("tab", name="Structured vs shuffled").click()
-    wait_for_app(page)
+    assert "k" in open_tab(page, "Neighbourhood overlap", "overlap")
+    params = open_tab(page, "Structured vs shuffled", "sweep")
     shoot("sweep-tab")
-    params = query(page.url)
     assert params["tab"] == "sweep" and "k" not in params and {"shuffle", "seeds", "estimator"} <= set(params)
 
 
