@@ -203,17 +203,7 @@ def logits_entropy_table(items: Sequence[Item], *, shuffle_index: int | None = 0
     rows = []
     for index, scaling in enumerate(scalings):
         ids = np.array([a.logits_ids[index] if a.logits_ids.size > index else np.nan for a in chosen])
-        usable = np.isfinite(ids) & (ids > 0) & np.isfinite(entropy)
-        row = dict(range_scaling=int(scaling), pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan,
-                   spearman_p=np.nan, n=int(usable.sum()))
-        if usable.sum() >= 3:
-            try:
-                result = id_loss_correlation(ids[usable], entropy[usable])
-            except GeometryError:
-                result = None
-            if result is not None:
-                row.update(pearson_r=result.pearson_r[0], pearson_p=result.pearson_p[0],
-                           spearman_rho=result.spearman_rho[0], spearman_p=result.spearman_p[0])
+        row = dict(range_scaling=int(scaling), **_correlation(ids, entropy))
         if row["n"]:
             rows.append(row)
     return pd.DataFrame(rows, columns=columns)
@@ -246,6 +236,21 @@ def _id_matrix(items: Sequence[Item], estimator: str) -> tuple[np.ndarray, np.nd
     return np.array([values for _, values in series]).reshape(len(series), layers.size), layers
 
 
+def _correlation(ids: np.ndarray, target: np.ndarray) -> dict:
+    """Pearson r of log ID and Spearman ρ of ID with ``target`` (p-values, and ``n`` used) over the
+    observations with a finite positive ID and a finite target; NaN with fewer than 3 or constant values."""
+    usable = np.isfinite(ids) & (ids > 0) & np.isfinite(target)
+    row = dict(pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan, spearman_p=np.nan, n=int(usable.sum()))
+    if usable.sum() >= 3:
+        try:
+            result = id_loss_correlation(ids[usable], target[usable])
+        except GeometryError:
+            return row
+        row.update(pearson_r=result.pearson_r[0], pearson_p=result.pearson_p[0],
+                   spearman_rho=result.spearman_rho[0], spearman_p=result.spearman_p[0])
+    return row
+
+
 def id_loss_table(items: Sequence[Item], *, estimator: str = "gride_2", shuffle_index: int | None = 0) -> pd.DataFrame:
     """Per layer, across the corpus: Pearson r of log ID with mean loss and Spearman ρ of ID with
     it, with two-sided p-values (:func:`geometry.id_loss.id_loss_correlation`).
@@ -260,19 +265,7 @@ def id_loss_table(items: Sequence[Item], *, estimator: str = "gride_2", shuffle_
     losses = np.array([_analysis(item).mean_loss for item in chosen], dtype=np.float64)
     rows = []
     for column, layer in enumerate(layers):
-        values = ids[:, column]
-        usable = np.isfinite(values) & (values > 0) & np.isfinite(losses)
-        row = dict(layer=int(layer), pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan, spearman_p=np.nan,
-                   n=int(usable.sum()))
-        if usable.sum() >= 3:
-            try:
-                result = id_loss_correlation(values[usable], losses[usable])
-            except GeometryError:
-                result = None
-            if result is not None:
-                row.update(pearson_r=result.pearson_r[0], pearson_p=result.pearson_p[0],
-                           spearman_rho=result.spearman_rho[0], spearman_p=result.spearman_p[0])
-        rows.append(row)
+        rows.append(dict(layer=int(layer), **_correlation(ids[:, column], losses)))
     frame = pd.DataFrame(rows, columns=["layer", "pearson_r", "pearson_p", "spearman_rho", "spearman_p", "n"])
     no_loss = int((~np.isfinite(losses)).sum())
     frame.attrs["notes"] = [f"{no_loss} analyses without a mean loss (encoder models) were left out."] if no_loss else []
