@@ -10,6 +10,25 @@ import numpy as np
 
 from pipeline.spec import AnalysisSpec
 
+# The one human-readable name of each statistic (pages, titles, axis labels, exported tables); the
+# store names (``gride_2``, ``overlap_k1``…) stay internal.
+ESTIMATOR_LABELS = {"twonn_linear": "TwoNN (linear fit)", "twonn_mle": "TwoNN (MLE)"}
+_STATISTIC_LABELS = {"cosine": "mean cosine similarity", "cosine_offdiagonal": "mean cosine similarity (off-diagonal)"}
+
+
+def estimator_label(name: str) -> str:
+    """The one human-readable name of an estimator's store name: ``gride_4`` → "GRIDE r=4"."""
+    if name.startswith("gride_"):
+        return f"GRIDE r={name.split('_', 1)[1]}"
+    return ESTIMATOR_LABELS.get(name, name)
+
+
+def statistic_label(name: str) -> str:
+    """:func:`estimator_label`, plus the other per-layer statistics: ``overlap_k3`` → "neighbourhood overlap χ_3"."""
+    if name.startswith("overlap_k"):
+        return f"neighbourhood overlap χ_{name.removeprefix('overlap_k')}"
+    return _STATISTIC_LABELS.get(name) or estimator_label(name)
+
 KIND = "prompt_analysis"
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from geometry.errors import GeometryError
 from geometry.id_loss import id_loss_correlation
-from pipeline.analysis import Analysis, layer_series
+from pipeline.analysis import Analysis, layer_series, statistic_label
 from pipeline.spec import text_hash
 
 START_TEXT_CHARS = 80
@@ -114,8 +114,8 @@ def _pairing_note(items: Sequence[Item], paired: Sequence[Item]) -> list[str]:
 def layer_profile(items: Sequence[Item], *, statistic: str, paired: bool = True) -> pd.DataFrame:
     """Mean ± std of one per-layer statistic across the corpus, per shuffle index and layer.
 
-    Columns: statistic, shuffle_index, layer, mean, std (ddof=1), sem (std/√n), n (finite values),
-    n_prompts (distinct passages behind them). Sorted by shuffle index, then layer. ``paired``
+    Columns: statistic (its human-readable name, e.g. "GRIDE r=2"), shuffle_index, layer, mean,
+    std (ddof=1), sem (std/√n), n (finite values), n_prompts (distinct passages behind them). Sorted by shuffle index, then layer. ``paired``
     (default): over :func:`paired_items` only, so that every S averages the same passages.
     """
     chosen = paired_items(items) if paired else list(items)
@@ -140,7 +140,7 @@ def layer_profile(items: Sequence[Item], *, statistic: str, paired: bool = True)
         frame = frame.reset_index()
         frame[["n", "n_prompts"]] = frame[["n", "n_prompts"]].fillna(0).astype(int)
         frame["sem"] = frame["std"] / np.sqrt(frame["n"].where(frame["n"] > 0))
-        frame.insert(0, "statistic", statistic)
+        frame.insert(0, "statistic", statistic_label(statistic))
         frame = frame[PROFILE_COLUMNS]
     frame.attrs["notes"] = pairing + ([f"{len(long) - len(finite)} non-finite values of {statistic} were left out "
                                        "(layers with too few distinct points for that estimator)."]
@@ -154,8 +154,8 @@ PAIRED_COLUMNS = ["statistic", "shuffle_index", "layer", "mean_difference", "t",
 def paired_shuffle_test(items: Sequence[Item], *, statistic: str, alpha: float = 0.05) -> pd.DataFrame:
     """Per shuffled S and layer: the paired t-test (``scipy.stats.ttest_rel``) of shuffled minus
     structured, over the passages analysed at S = 0 and at that S (each passage's shuffled value is
-    the mean over its seeds). Columns: statistic, shuffle_index, layer, mean_difference, t, p
-    (two-sided), significant (p < ``alpha``), n_passages. Layers with fewer than 2 pairs get NaN."""
+    the mean over its seeds). Columns: statistic (human-readable name), shuffle_index, layer,
+    mean_difference, t, p (two-sided), significant (p < ``alpha``), n_passages. Layers with fewer than 2 pairs get NaN."""
     from scipy import stats
 
     values: dict[tuple[int, str], dict[int, list[float]]] = {}
@@ -175,7 +175,7 @@ def paired_shuffle_test(items: Sequence[Item], *, statistic: str, alpha: float =
             pairs = [(np.nanmean(shuffled[p].get(layer, [np.nan])), np.nanmean(structured[p].get(layer, [np.nan])))
                      for p in passages]
             pairs = np.array([pair for pair in pairs if np.isfinite(pair).all()]).reshape(-1, 2)
-            row = dict(statistic=statistic, shuffle_index=s, layer=layer, mean_difference=np.nan, t=np.nan, p=np.nan,
+            row = dict(statistic=statistic_label(statistic), shuffle_index=s, layer=layer, mean_difference=np.nan, t=np.nan, p=np.nan,
                        significant=False, n_passages=len(pairs))
             if len(pairs) >= 2:
                 difference = pairs[:, 0] - pairs[:, 1]

@@ -15,7 +15,7 @@ import numpy as np
 
 from cache import ResultStore
 from geometry.shuffle import shuffle_tokens
-from pipeline.analysis import Outcome
+from pipeline.analysis import ESTIMATOR_LABELS, Outcome, estimator_label  # noqa: F401 (re-exported)
 from pipeline.runner import ModelLoader, Progress, Request, default_loader, no_progress, analyse
 
 
@@ -52,14 +52,6 @@ def shuffle_sweep(
 
 # --- what a sweep shows -------------------------------------------------------------------------
 
-ESTIMATOR_LABELS = {"twonn_linear": "TwoNN (linear fit)", "twonn_mle": "TwoNN (MLE)"}
-
-
-def estimator_label(name: str) -> str:
-    """The one human-readable name of an estimator's store name: ``gride_4`` → "GRIDE r=4"."""
-    if name.startswith("gride_"):
-        return f"GRIDE r={name.split('_', 1)[1]}"
-    return ESTIMATOR_LABELS.get(name, name)
 
 
 def estimator_values(analysis, estimator: str):

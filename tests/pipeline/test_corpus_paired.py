@@ -59,3 +59,12 @@ def test_logits_id_correlates_with_entropy_at_every_range_scaling(uneven):
     expected = id_loss_correlation(ids, entropy)
     assert table.iloc[1].pearson_r == pytest.approx(expected.pearson_r[0])
     assert table.iloc[1].spearman_p == pytest.approx(expected.spearman_p[0])
+
+
+def test_exported_tables_name_each_statistic_by_its_human_readable_name(uneven):
+    """Issue 11: one human-readable name per estimator in the exports; store names stay internal."""
+    assert set(stats.id_profile(uneven, estimator="gride_2").statistic) == {"GRIDE r=2"}
+    assert set(stats.id_profile(uneven, estimator="twonn_mle").statistic) == {"TwoNN (MLE)"}
+    assert set(stats.overlap_profile(uneven, k=3).statistic) == {"neighbourhood overlap χ_3"}
+    assert set(stats.paired_shuffle_test(stats.paired_items(uneven), statistic="cosine").statistic) == {
+        "mean cosine similarity"}
