@@ -27,7 +27,8 @@ LOADED_FLAG = "_url_loaded"
 UNCONFIRMED = "url_model_unconfirmed"
 HASH_LENGTH = 16
 PROMPT_KIND = "prompt_text"
-INTEGERS = ("layer", "token", "k", "shuffle", "seeds", "max_tokens")
+INTEGERS = ("layer", "token", "k", "seeds", "max_tokens")
+INTEGER_LISTS = ("shuffle",)  # comma-separated, e.g. shuffle=1,5 (an older link's single value still reads)
 TEXTS = ("estimator", "tab")
 CURRENT_QUERY = "_url_now"
 
@@ -106,6 +107,13 @@ def read_url_once(*, other_label: str) -> list[str]:
             notices.append(f"Ignored the link's {name}={params.get(name)!r}: it is not a whole number.")
         elif number is not None:
             st.session_state[f"url_{name}"] = number
+    for name in INTEGER_LISTS:
+        text = params.get(name)
+        numbers = [_int(part) for part in text.split(",")] if text else []
+        if text and (None in numbers or len(numbers) > 16):
+            notices.append(f"Ignored the link's {name}={text[:40]!r}: it is not a list of whole numbers.")
+        elif numbers:
+            st.session_state[f"url_{name}"] = tuple(numbers)
     for name in TEXTS:
         if params.get(name):
             st.session_state[f"url_{name}"] = params.get(name)
@@ -149,6 +157,21 @@ def url_int(name: str, *, low: int, high: int, default: int) -> int:
         st.warning(f"The link asked for {name} {value}, outside {low}..{high}; showing {default}.")
         return default
     return value
+
+
+def url_int_list(name: str, *, low: int, high: int, default: list[int]) -> list[int]:
+    """Whole numbers from a comma-separated link value, each checked against [low, high]: those
+    outside are left out with a warning on the page; with none left, ``default`` is used. Like
+    :func:`url_int`, the value stays for the session."""
+    values = st.session_state.get(f"url_{name}")
+    if not values:
+        return list(default)
+    kept = sorted({value for value in values if low <= value <= high})
+    if len(kept) < len(values):
+        outside = ", ".join(str(value) for value in values if not low <= value <= high)
+        st.warning(f"The link asked for {name} {outside}, outside {low}..{high}; "
+                   f"{'left out' if kept else 'showing ' + ', '.join(map(str, default))}.")
+    return kept or list(default)
 
 
 # The Layers page's tabs: their names in the URL, and the settings each one owns (a link carries

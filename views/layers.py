@@ -12,7 +12,7 @@ from ui.run import sweep_outcomes
 from ui.show import show_figure
 from ui.state import LAYER
 from ui.present import controls
-from ui.url import linked_tab, url_int, write_tab, write_url
+from ui.url import linked_tab, url_int, url_int_list, write_tab, write_url
 
 request, outcome = open_view(
     "Layers",
@@ -85,9 +85,9 @@ def structured_vs_shuffled() -> None:
     largest = max_shuffle_index(analysis.n_text_tokens)
     with controls("sweep"):
         left, middle, right = st.columns(3)
-    linked_s = url_int("shuffle", low=1, high=largest, default=largest)
+    linked_s = url_int_list("shuffle", low=1, high=largest, default=[largest])
     shuffles = left.multiselect(
-        "Shuffle indices S", list(range(largest + 1)), sorted({0, linked_s}), key="sweep_shuffles",
+        "Shuffle indices S", list(range(largest + 1)), sorted({0, *linked_s}), key="sweep_shuffles",
         help=f"S splits the text into 4^S blocks and permutes them (special tokens stay in place); "
              f"S={largest} shuffles every token. The papers compare S=0 with the full shuffle.")
     seeds = middle.slider("Seeds per S > 0", 1, 5, url_int("seeds", low=1, high=5, default=3), key="sweep_seeds")
@@ -97,7 +97,7 @@ def structured_vs_shuffled() -> None:
     estimator = right.selectbox("Estimator", names, index=names.index(linked), format_func=estimator_label,
                                 key="sweep_estimator")
     shuffled = [s for s in shuffles if s > 0]
-    write_url(shuffle=max(shuffled) if shuffled else None, seeds=seeds, estimator=estimator)
+    write_url(shuffle=",".join(map(str, sorted(shuffled))) or None, seeds=seeds, estimator=estimator)
     if not shuffled:
         st.info("Choose at least one shuffled S (S > 0) to compare with the prompt as written.")
         return

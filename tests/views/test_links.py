@@ -54,3 +54,19 @@ def test_the_layers_link_names_its_tab_and_carries_only_that_tabs_settings(tiny_
     assert app.query_params["tab"] in ("sweep", ["sweep"])
     assert "k" not in app.query_params  # a stale k from the overlap tab no longer travels with the sweep
     assert app.query_params["seeds"] in ("1", ["1"])
+
+
+def test_the_sweep_link_restores_every_chosen_s_not_only_the_largest(tiny_model_dir, isolated_store):
+    """Before: the link carried only max(S), so S = {0, 1, 2} came back as {0, 2}."""
+    analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=open_store(isolated_store))
+    app = page("layers", model_dir=tiny_model_dir)
+    app.query_params.update({"tab": "sweep", "shuffle": "1,2", "seeds": "1"})
+    app.run()
+    assert not app.exception
+    assert app.multiselect(key="sweep_shuffles").value == [0, 1, 2]
+    assert app.query_params["shuffle"] in ("1,2", ["1,2"])
+    bad = page("layers", model_dir=tiny_model_dir)
+    bad.query_params.update({"tab": "sweep", "shuffle": "1,99"})
+    bad.run()
+    assert not bad.exception and bad.multiselect(key="sweep_shuffles").value == [0, 1]
+    assert any("99" in w.value for w in bad.warning)
