@@ -12,6 +12,7 @@ from prompts import list_prompt_sets, load_prompt_set
 from ui.corpus_run import PAGE_LIMIT, cli_command, run_small_corpus
 from ui.figures import corpus as figures
 from ui.page import open_view
+from ui.present import controls, presenting
 from ui.prompt_source import uploaded_sets
 from ui.resources import current_store_path, store_handle
 from ui.run import with_messages
@@ -23,35 +24,37 @@ request, _ = open_view("Corpus", caption="The seeds' strongest claims are statis
 store = store_handle(current_store_path()).store
 if store is None:
     st.stop()
-if st.button("Refresh from CLI runs", help="Merge the results of finished batch runs (python -m cli run) into the cache."):
-    report = with_messages(lambda: merge_shards(store))
-    if report is not None:
-        st.info(report.message or "No batch-run files were waiting.")
+with controls("prompt sets"):
+    if st.button("Refresh from CLI runs", help="Merge the results of finished batch runs (python -m cli run) into the cache."):
+        report = with_messages(lambda: merge_shards(store))
+        if report is not None:
+            st.info(report.message or "No batch-run files were waiting.")
 
-with st.expander("Run a prompt set", expanded=False):
-    sets = [info.name for info in list_prompt_sets() if info.available] + list(uploaded_sets())
-    left, middle, right = st.columns(3)
-    set_name = left.selectbox("Prompt set", sets, key="corpus_set")
-    count = middle.number_input("Prompts", 1, 10_000, 8, key="corpus_count")
-    max_tokens = right.select_slider("Tokens per prompt", [128, 256, 512, 1024], 256, key="corpus_tokens")
-    full = max_shuffle_index(int(max_tokens))
-    shuffles = left.multiselect("Shuffle indices S", list(range(0, full + 1)), [0, full], key="corpus_shuffles",
-                                help=f"S={full} shuffles every token of a {max_tokens}-token prompt.")
-    seeds = middle.number_input("Seeds per S > 0", 1, 10, 1, key="corpus_seeds")
-    command = cli_command(model=request.model, prompts=set_name, shuffles=shuffles or [0], seeds=int(seeds),
-                          max_tokens=int(max_tokens), limit=int(count), store_path=current_store_path())
-    if count > PAGE_LIMIT or set_name in uploaded_sets():
-        st.caption(f"Runs of more than {PAGE_LIMIT} prompts (or from an uploaded file) belong to the batch CLI, "
-                   "which fills the same cache (then press *Refresh from CLI runs*):")
-        st.code(command if set_name not in uploaded_sets() else command.replace(set_name, "YOUR_FILE.jsonl"), language="bash")
-    elif st.button(f"Run {count} prompts here", type="primary"):
-        prompt_set = load_prompt_set(set_name, target_tokens=int(max_tokens), limit=int(count))
-        config = CorpusConfig(model=request.model, dtype=request.dtype, max_tokens=int(max_tokens),
-                              add_special_tokens=request.add_special_tokens)
-        summary = with_messages(lambda: run_small_corpus(prompt_set, config, shuffles=shuffles or [0],
-                                                         seeds=int(seeds), store=store))
-        if summary:
-            st.success(summary)
+    # Presenting, the controls already sit in a folded expander, and expanders cannot be nested.
+    with st.container(border=True) if presenting() else st.expander("Run a prompt set", expanded=False):
+        sets = [info.name for info in list_prompt_sets() if info.available] + list(uploaded_sets())
+        left, middle, right = st.columns(3)
+        set_name = left.selectbox("Prompt set", sets, key="corpus_set")
+        count = middle.number_input("Prompts", 1, 10_000, 8, key="corpus_count")
+        max_tokens = right.select_slider("Tokens per prompt", [128, 256, 512, 1024], 256, key="corpus_tokens")
+        full = max_shuffle_index(int(max_tokens))
+        shuffles = left.multiselect("Shuffle indices S", list(range(0, full + 1)), [0, full], key="corpus_shuffles",
+                                    help=f"S={full} shuffles every token of a {max_tokens}-token prompt.")
+        seeds = middle.number_input("Seeds per S > 0", 1, 10, 1, key="corpus_seeds")
+        command = cli_command(model=request.model, prompts=set_name, shuffles=shuffles or [0], seeds=int(seeds),
+                              max_tokens=int(max_tokens), limit=int(count), store_path=current_store_path())
+        if count > PAGE_LIMIT or set_name in uploaded_sets():
+            st.caption(f"Runs of more than {PAGE_LIMIT} prompts (or from an uploaded file) belong to the batch CLI, "
+                       "which fills the same cache (then press *Refresh from CLI runs*):")
+            st.code(command if set_name not in uploaded_sets() else command.replace(set_name, "YOUR_FILE.jsonl"), language="bash")
+        elif st.button(f"Run {count} prompts here", type="primary"):
+            prompt_set = load_prompt_set(set_name, target_tokens=int(max_tokens), limit=int(count))
+            config = CorpusConfig(model=request.model, dtype=request.dtype, max_tokens=int(max_tokens),
+                                  add_special_tokens=request.add_special_tokens)
+            summary = with_messages(lambda: run_small_corpus(prompt_set, config, shuffles=shuffles or [0],
+                                                             seeds=int(seeds), store=store))
+            if summary:
+                st.success(summary)
 
 available = corpora(store)
 if available.empty:
@@ -59,15 +62,19 @@ if available.empty:
     st.stop()
 labels = [f"{row.corpus} · {row.model_name} · {row.max_tokens} tokens · {row.n_passages} prompts"
           for row in available.itertuples()]
-choice = st.selectbox("Prompt set in the cache", range(len(labels)), format_func=labels.__getitem__, key="corpus_choice")
+with controls("prompt set"):
+    choice = st.selectbox("Prompt set in the cache", range(len(labels)), format_func=labels.__getitem__,
+                          key="corpus_choice")
 row = available.iloc[choice]
 items = with_messages(lambda: load_corpus(store, row.corpus, config_id=row.config_id))
 if not items:
     st.stop()
 model, corpus = row.model_name, row.corpus
 estimators = [s for s in stats.available_statistics(items) if s.startswith(("gride", "twonn"))]
-estimator = st.selectbox("Estimator", estimators, index=estimators.index("gride_2") if "gride_2" in estimators else 0,
-                         format_func=estimator_label)
+with controls("estimator"):
+    estimator = st.selectbox("Estimator", estimators,
+                             index=estimators.index("gride_2") if "gride_2" in estimators else 0,
+                             format_func=estimator_label)
 label = estimator_label(estimator)
 profiles = stats.id_profile(items, estimator=estimator)
 n_layers = int(profiles.layer.max())

@@ -35,6 +35,11 @@ def test_corpus_view_draws_profiles_and_correlations_from_the_store(tiny_model_d
     expected_logits = stats.logits_entropy_table(items, shuffle_index=0)
     np.testing.assert_allclose(values(logits["data"][0]["y"]), expected_logits.pearson_r)
     assert values(logits["data"][0]["x"]).tolist() == expected_logits.range_scaling.tolist()
+    # Presenting, the page's controls fold into the slide's bottom strip (issue 13, item 6).
+    app.session_state["presentation_mode"] = True
+    app.run()
+    assert not app.exception and not app.error
+    assert {"Controls: prompt sets", "Controls: prompt set", "Controls: estimator"} <= {e.label for e in app.expander}
 
 
 def test_corpus_view_without_results_says_how_to_start(tiny_model_dir):
