@@ -11,9 +11,10 @@ from pipeline.steering import CONDITIONS, SteeringSpec, steering_experiment
 from prompts.steering import CONCEPTS, DEFAULT_CONCEPT
 from ui.figures import steering as figures
 from ui.page import open_view
+from ui.present import controls, presenting
 from ui.resources import current_store_path, loaded_model, store_handle
 from ui.run import with_messages, with_progress
-from ui.show import presenting, show_figure
+from ui.show import show_figure
 
 OTHER = "Other…"
 request, _ = open_view(
@@ -36,7 +37,8 @@ def choose_model(column, label: str, index: int) -> str:
     return choice
 
 
-a_column, b_column, ridge_column = st.columns([2, 2, 1])
+with controls("models"):
+    a_column, b_column, ridge_column = st.columns([2, 2, 1])
 model_a = choose_model(a_column, "Model A (source)", 0)
 model_b = choose_model(b_column, "Model B (steered)", 1)
 ridge = ridge_column.select_slider("Ridge α", [0.001, 0.01, 0.1, 1.0], value=0.1,
@@ -47,7 +49,8 @@ if not (model_a and model_b):
     st.stop()
 
 st.subheader("Which layers align: held-out R² of every layer-to-layer map")
-fit_now = st.button("Fit the layer maps")
+with controls("fit"):
+    fit_now = st.button("Fit the layer maps")
 outcome = with_messages(lambda: with_progress(
     "Fitting the layer maps", lambda progress: layer_grid(
         model_a, model_b, store=store, relative_ridge=ridge, dtype=request.dtype, loader=loaded_model,
@@ -66,19 +69,20 @@ st.caption(f"{outcome.model_a} → {outcome.model_b}: {grid.n_tokens} aligned to
            f"{grid.r2_test[best]:.3f}, from layer {best[0]} of A to layer {best[1]} of B.")
 
 st.subheader(f"Steer {outcome.model_b} with a vector found in {outcome.model_a}")
-controls = st.columns(4)
-concept_name = controls[0].selectbox("Concept", list(CONCEPTS), index=list(CONCEPTS).index(DEFAULT_CONCEPT),
+with controls("steering"):
+    knobs = st.columns(4)
+concept_name = knobs[0].selectbox("Concept", list(CONCEPTS), index=list(CONCEPTS).index(DEFAULT_CONCEPT),
                                      format_func=lambda n: f"{CONCEPTS[n].toward_label} vs {CONCEPTS[n].away_label}")
 concept = CONCEPTS[concept_name]
-layer_a = controls[1].slider(f"Layer of A (0..{outcome.n_layers_a})", 0, outcome.n_layers_a,
+layer_a = knobs[1].slider(f"Layer of A (0..{outcome.n_layers_a})", 0, outcome.n_layers_a,
                              value=outcome.n_layers_a // 2)
 steerable = grid.r2_test[layer_a, : outcome.n_layers_b]  # B's last layer is after the final norm: not steerable
 suggested = int(np.nanargmax(steerable))
-layer_b = controls[2].slider(f"Layer of B (0..{outcome.n_layers_b - 1})", 0, outcome.n_layers_b - 1, value=suggested,
+layer_b = knobs[2].slider(f"Layer of B (0..{outcome.n_layers_b - 1})", 0, outcome.n_layers_b - 1, value=suggested,
                              key=f"steering_layer_b_{layer_a}",
                              help=f"Starts at the layer of B with the highest held-out R² from layer {layer_a} of A "
                                   f"(R² {steerable[suggested]:.3f}).")
-strength = controls[3].select_slider("Strength", [0.0, 1.0, 2.0, 4.0, 8.0, 16.0], value=4.0, key="steering_strength",
+strength = knobs[3].select_slider("Strength", [0.0, 1.0, 2.0, 4.0, 8.0, 16.0], value=4.0, key="steering_strength",
                                      help="The vector added is strength × v, at every position.")
 selected_r2 = grid.r2_test[layer_a, layer_b]
 show_figure(figures.grid_figure(outcome, selected=(layer_a, layer_b)), name="steering-layer-grid",
@@ -86,7 +90,8 @@ show_figure(figures.grid_figure(outcome, selected=(layer_a, layer_b)), name="ste
 
 spec = SteeringSpec(model_a=model_a, model_b=model_b, concept=concept_name, layer_a=layer_a, layer_b=layer_b,
                     strength=float(strength), relative_ridge=ridge, dtype=request.dtype)
-steer_now = st.button(f"Steer {outcome.model_b}")
+with controls("steer"):
+    steer_now = st.button(f"Steer {outcome.model_b}")
 result = with_messages(lambda: with_progress(
     "Steering", lambda progress: steering_experiment(spec, store=store, loader=loaded_model, progress=progress,
                                                      only_cached=not steer_now)))

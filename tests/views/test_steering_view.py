@@ -53,3 +53,9 @@ def test_steering_page_draws_the_grid_and_side_by_side_generations(two_models, t
     again.run()
     assert not again.exception
     assert any("from the cache" in c.value for c in again.caption)
+    # Presenting, the page's controls fold into the slide's bottom strip (issue 13, item 6).
+    again.session_state["presentation_mode"] = True
+    again.run()
+    assert not again.exception and not again.error
+    assert {"Controls: models", "Controls: fit", "Controls: steering", "Controls: steer"} <= {
+        e.label for e in again.expander}
