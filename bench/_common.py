@@ -1,7 +1,7 @@
 """Shared helpers of the benchmark scripts: timing, the machine, and the benchmark cloud.
 
 Benchmarks print medians over several runs and ratios against a reference run made in the same
-process (DESIGN.md §6), never timed unit tests. Run them from the repository root, e.g.
+process, never timed unit tests. Run them from the repository root, e.g.
 ``.venv/bin/python bench/geometry_suite.py``.
 """
 

@@ -1,6 +1,6 @@
 """Pure numerics of token geometry: numpy/scipy/scikit-learn/umap in, numbers and frozen dataclasses out.
 
-Never imports streamlit, torch, transformers or duckdb (DESIGN.md §2). Every statistic accepts
+Never imports streamlit, torch, transformers or duckdb. Every statistic accepts
 precomputed neighbours so that one search per layer feeds them all (see :mod:`geometry.cloud`).
 
 Submodules are imported on first use (PEP 562): ``from geometry import twonn`` loads only what it

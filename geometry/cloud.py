@@ -1,7 +1,7 @@
 """One neighbour search per layer, shared by every statistic of that layer.
 
 ID estimators need the distinct points (duplicates give r1 = 0); neighbourhood overlap needs all
-points (DESIGN.md §3: do not de-duplicate for overlap). :func:`prepare_cloud` searches the
+points (docs/design.md: do not de-duplicate for overlap). :func:`prepare_cloud` searches the
 distinct points once, with enough neighbours for the widest statistic, and — only when the layer
 had duplicates — the full cloud once more with the few neighbours overlap needs.
 """

@@ -1,7 +1,7 @@
 """Exact-duplicate removal before ratio-based ID estimation.
 
 Identical vectors give r1 = 0 and wreck every estimator built on distance ratios
-(DESIGN.md §3): with 5 % duplicates TwoNN-MLE returns 0 on a plane whose ID is 2.
+(docs/design.md): with 5 % duplicates TwoNN-MLE returns 0 on a plane whose ID is 2.
 """
 
 from __future__ import annotations

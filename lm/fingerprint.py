@@ -1,6 +1,6 @@
 """Model fingerprints: a short string that changes whenever the weights change.
 
-They key the result cache (DESIGN.md §2), so they must be cheap and stable:
+They key the result cache, so they must be cheap and stable:
 files are identified by size plus a SHA-256 of their first and last 4 MiB (a full hash of a
 multi-GB checkpoint would cost seconds on every load); hub models by their snapshot commit.
 """

@@ -1,4 +1,4 @@
-"""The frozen spec of one analysis; its hash is the cache key (DESIGN.md §2)."""
+"""The frozen spec of one analysis; its hash is the cache key."""
 
 from __future__ import annotations
 
