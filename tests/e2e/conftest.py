@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -135,15 +136,21 @@ class Shots:
         return path
 
 
-@pytest.fixture
-def page(browser, app_url):
-    context = browser.new_context(base_url=app_url, viewport={"width": 1400, "height": 1000})
+@contextmanager
+def browser_page(browser, app_url: str, *, width: int, height: int, **options):
+    """A page in a browser context of its own (its own Streamlit session), closed afterwards."""
+    context = browser.new_context(base_url=app_url, viewport={"width": width, "height": height}, **options)
     context.set_default_timeout(APP_TIMEOUT)
-    page = context.new_page()
     try:
-        yield page
+        yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    with browser_page(browser, app_url, width=1400, height=1000) as page:
+        yield page
 
 
 @pytest.fixture

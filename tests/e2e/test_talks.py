@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import APP_TIMEOUT, RUN_TIMEOUT
+from tests.e2e.conftest import APP_TIMEOUT, RUN_TIMEOUT, browser_page
 from tests.e2e.test_browser import EXCEPTION, PLOT, assert_no_exception, open_app, press_run, set_prompt, sidebar, \
     wait_for_app
 
@@ -65,13 +65,8 @@ def step(page, action, path: str) -> None:
 @pytest.fixture(scope="module")
 def session(browser, app_url):
     """One page (one Streamlit session) at 1280×720 for the whole module."""
-    context = browser.new_context(base_url=app_url, viewport={"width": 1280, "height": 720}, accept_downloads=True)
-    context.set_default_timeout(APP_TIMEOUT)
-    page = context.new_page()
-    try:
+    with browser_page(browser, app_url, width=1280, height=720, accept_downloads=True) as page:
         yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture
