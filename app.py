@@ -12,7 +12,7 @@ st.navigation(
     [
         st.Page("views/layers.py", title="Layers", icon=":material/show_chart:", default=True),
         st.Page("views/tokens.py", title="Tokens", icon=":material/text_fields:"),
-        st.Page("views/neighbours.py", title="Neighbours", icon=":material/hub:"),
+        st.Page("views/neighbors.py", title="Neighbours", icon=":material/hub:", url_path="neighbours"),
         st.Page("views/projection.py", title="UMAP", icon=":material/bubble_chart:", url_path="umap"),
         st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("views/steering.py", title="Steering", icon=":material/alt_route:"),

@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--dtype", default="float32")
-    parser.add_argument("--token-neighbours", action="store_true", help="also the per-token neighbour lists and LLE")
+    parser.add_argument("--token-neighbors", "--token-neighbours", action="store_true", help="also the per-token neighbour lists and LLE")
     parser.add_argument("--batch-size", type=int, default=1, help="prompts per forward pass (as cli run --batch-size)")
     args = parser.parse_args()
 
@@ -84,7 +84,7 @@ def main() -> None:
     # Passages cut a quarter longer than the limit, so that every prompt is truncated to exactly --tokens.
     prompt_set = load_prompt_set(args.prompts, target_tokens=args.tokens * 5 // 4, limit=args.passages + 1)
     config = CorpusConfig(model=args.model, dtype=args.dtype, max_tokens=args.tokens, with_logits_id=True,
-                          with_token_neighbours=args.token_neighbours)
+                          with_token_neighbors=args.token_neighbors)
     loader = CachedLoader(device=args.device, threads=args.threads)
     started = time.perf_counter()
     loaded = loader(resolve_model(args.model), args.dtype)
@@ -130,7 +130,7 @@ def main() -> None:
           f"per prompt, model already loaded); {60 / per_prompt:.1f} prompts/min from the medians "
           "(robust to other load on the machine)")
     print(f"DuckDB file: {per_prompt_mib:.2f} MiB per prompt "
-          f"({'with' if args.token_neighbours else 'without'} the per-token neighbour lists and LLE weights)")
+          f"({'with' if args.token_neighbors else 'without'} the per-token neighbour lists and LLE weights)")
     folder.cleanup()
 
 

@@ -39,7 +39,7 @@ WORKER = ROOT / "bench" / "_dadapy_worker.py"
 
 
 def ours(hidden: np.ndarray) -> dict:
-    suites, overlap = suites_over_layers(hidden[1:], settings=SETTINGS, token_neighbours=False)
+    suites, overlap = suites_over_layers(hidden[1:], settings=SETTINGS, with_token_neighbors=False)
     return {"twonn_linear": [s.twonn_linear for s in suites], "twonn_mle": [s.twonn_mle for s in suites],
             "gride": [list(s.gride) for s in suites], "overlap": overlap.tolist()}
 

@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--special-tokens", choices=("auto", "on", "off"), default="auto",
                      help="add BOS etc. when tokenising (auto: on for bundled models that need it)")
     run.add_argument("--no-logits-id", action="store_true", help="skip the logits ID (a few ms per prompt)")
-    run.add_argument("--token-neighbours", action="store_true",
+    run.add_argument("--token-neighbors", "--token-neighbours", action="store_true",
                      help="also store each token's nearest tokens and LLE weights, as the app does (what the Tokens "
                           "page lists; ~1.2 MiB and ~0.1 s more per 512-token prompt; the app adds them when it opens "
                           "a prompt without them)")

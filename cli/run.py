@@ -129,7 +129,7 @@ def run_command(args, argv) -> int:
     config = CorpusConfig(model=model, dtype=args.dtype, max_tokens=args.max_tokens,
                           add_special_tokens=_special_tokens(args.special_tokens, model),
                           trust_remote_code=args.trust_remote_code, with_logits_id=not args.no_logits_id,
-                          with_token_neighbours=args.token_neighbours)
+                          with_token_neighbors=args.token_neighbors)
     _check_size(args, len(prompt_set))
     try:
         units = plan_corpus(prompt_set, config, corpus=args.corpus, shuffles=args.shuffle, seeds=args.seeds)

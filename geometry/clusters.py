@@ -193,7 +193,7 @@ def semantic_clusters(
     )
 
 
-def neighbourhood_groups(seeds, neighbors) -> np.ndarray:
+def neighborhood_groups(seeds, neighbors) -> np.ndarray:
     """Groups of tokens whose neighbourhoods meet (Lee et al.'s low-ID clusters on the vocabulary).
 
     Each seed token is joined to its listed nearest neighbours; the groups are the connected

@@ -66,7 +66,7 @@ class LayerSuite:
     cosine, cosine_offdiagonal: mean cosine similarity with / without the diagonal.
     neighbor_indices, neighbor_distances, lle_weights (N, K): each token's nearest tokens
                         (duplicates included), their distances and LLE reconstruction weights
-                        (K = 0 when the suite ran with ``token_neighbours=False``).
+                        (K = 0 when the suite ran with ``with_token_neighbors=False``).
     n_points:           distinct points; n_duplicates: exact duplicates removed for ID.
     problem:            why some value is missing ("" if none).
     """
@@ -123,10 +123,10 @@ def _per_token(values_on_distinct: np.ndarray, cloud: PreparedCloud) -> np.ndarr
     return values_on_distinct[cloud.distinct.inverse].astype(np.float32)
 
 
-def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings, token_neighbours: bool = True) -> LayerSuite:
+def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings, with_token_neighbors: bool = True) -> LayerSuite:
     """Every single-layer statistic from the layer's prepared cloud (no further neighbour search).
 
-    ``token_neighbours=False`` leaves out each token's neighbour list and LLE weights (what the
+    ``with_token_neighbors=False`` leaves out each token's neighbour list and LLE weights (what the
     Tokens page lists for one token; a quarter of the suite's time and most of a stored result):
     the three arrays then have zero columns.
     """
@@ -144,8 +144,8 @@ def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings, token_neighbou
     angles = np.full(n_tokens, np.nan, dtype=np.float32)
     if cloud.neighbors.k >= 2:
         angles = _per_token(angles_from_neighbors(cloud.distinct.points, cloud.neighbors), cloud)
-    k = min(settings.token_neighbors, cloud.all_neighbors.k) if token_neighbours else 0
-    if token_neighbours and k < settings.token_neighbors:
+    k = min(settings.token_neighbors, cloud.all_neighbors.k) if with_token_neighbors else 0
+    if with_token_neighbors and k < settings.token_neighbors:
         problems.append(f"only {k} neighbours per token (asked for {settings.token_neighbors})")
     indices = cloud.all_neighbors.indices[:, :k]
     weights = (barycenter_weights(cloud.points, indices, reg=settings.lle_reg) if k
@@ -178,7 +178,7 @@ def prepare_layer(points, *, settings: SuiteSettings,
 
 def consecutive_overlap(previous: PreparedCloud, current: PreparedCloud, *, settings: SuiteSettings) -> np.ndarray:
     """χ_k between two layers for k = 1..overlap_k (all tokens, no de-duplication)."""
-    return _overlap_of_neighbours(previous.all_neighbors, current.all_neighbors, settings)
+    return _overlap_of_neighbors(previous.all_neighbors, current.all_neighbors, settings)
 
 
 def run_suite(points, *, settings: SuiteSettings = SuiteSettings()) -> LayerSuite:
@@ -195,7 +195,7 @@ class LayerGeometryError(GeometryError):
         self.layer = layer
 
 
-def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings, token_neighbours: bool = True,
+def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings, with_token_neighbors: bool = True,
                        search: Callable[[np.ndarray, int], Neighbors] | None = None, workers: int = 2,
                        on_layer: Callable[[int], None] | None = None) -> tuple[list[LayerSuite], np.ndarray]:
     """The suite at every layer of a stack and χ_k (k = 1..overlap_k) between consecutive layers.
@@ -216,7 +216,7 @@ def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings,
             raise LayerGeometryError(index, error) from error
         near = cloud.all_neighbors.first(min(settings.overlap_k, cloud.all_neighbors.k))
         near = Neighbors(distances=near.distances.copy(), indices=near.indices.copy())
-        return layer_suite(cloud, settings=settings, token_neighbours=token_neighbours), near
+        return layer_suite(cloud, settings=settings, with_token_neighbors=with_token_neighbors), near
 
     def results():
         if workers <= 1 or len(layers) < 2:
@@ -229,14 +229,14 @@ def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings,
     for index, (suite, near) in enumerate(results()):
         suites.append(suite)
         if previous is not None:
-            overlaps.append(_overlap_of_neighbours(previous, near, settings))
+            overlaps.append(_overlap_of_neighbors(previous, near, settings))
         previous = near
         if on_layer is not None:
             on_layer(index)
     return suites, np.array(overlaps, dtype=np.float64).reshape(-1, settings.overlap_k)
 
 
-def _overlap_of_neighbours(previous: Neighbors, current: Neighbors, settings: SuiteSettings) -> np.ndarray:
+def _overlap_of_neighbors(previous: Neighbors, current: Neighbors, settings: SuiteSettings) -> np.ndarray:
     values = np.full(settings.overlap_k, np.nan)
     for k in range(1, min(settings.overlap_k, previous.k, current.k) + 1):
         values[k - 1] = overlap_from_neighbors(previous, current, k=k)

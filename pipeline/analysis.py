@@ -48,7 +48,7 @@ class Analysis:
         local_id / angles (L, M) float32       per-token local ID (Levina–Bickel MLE) and NN angle
         neighbor_indices (L, M, J) int32       each token's nearest tokens (indices into ``kept``),
         neighbor_distances, lle_weights (L, M, J) float32
-    ``n_token_neighbours`` is J: 0 when the analysis was made without the per-token neighbour
+    ``n_token_neighbors`` is J: 0 when the analysis was made without the per-token neighbour
     lists (corpus runs, by default). ``logits_id`` is NaN unless it was asked for.
     ``notes`` lists, in words, everything that was dropped or truncated and why.
     ``special_positions`` / ``sink_positions``: positions of the special tokens (BOS, …) and of the
@@ -95,7 +95,7 @@ class Analysis:
     neighbor_indices: np.ndarray
     neighbor_distances: np.ndarray
     lle_weights: np.ndarray
-    n_token_neighbours: int
+    n_token_neighbors: int
     local_k: int
     notes: tuple[str, ...]
     compute_seconds: float
@@ -161,8 +161,10 @@ def to_record(analysis: Analysis) -> tuple[dict, dict[str, np.ndarray]]:
 def from_record(meta: dict, arrays: dict[str, np.ndarray]) -> Analysis | None:
     """The stored analysis, or None if it was stored by an older layout (then it is recomputed)."""
     values = {**meta, **arrays}
-    if "n_token_neighbours" not in values and "neighbor_indices" in values:  # stored before the field existed
-        values["n_token_neighbours"] = int(values["neighbor_indices"].shape[-1])
+    if "n_token_neighbours" in values:  # the field's earlier spelling
+        values["n_token_neighbors"] = values.pop("n_token_neighbours")
+    if "n_token_neighbors" not in values and "neighbor_indices" in values:  # stored before the field existed
+        values["n_token_neighbors"] = int(values["neighbor_indices"].shape[-1])
     names = {item.name for item in dataclasses.fields(Analysis)}
     if set(values) != names:
         return None

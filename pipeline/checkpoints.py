@@ -185,7 +185,7 @@ def _remember(store, name: str, checkpoints: Sequence[Checkpoint], prompt: str |
 
 def _layer_profile(checkpoint: Checkpoint, prompt: str, *, store, loader: ModelLoader, max_tokens: int,
                    only_cached: bool):
-    request = Request(model=checkpoint.location, prompt=prompt, max_tokens=max_tokens, with_token_neighbours=False)
+    request = Request(model=checkpoint.location, prompt=prompt, max_tokens=max_tokens, with_token_neighbors=False)
     if only_cached:
         _, spec = build_spec(request)
         return cached(store, spec_key(spec))

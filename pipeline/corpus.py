@@ -42,9 +42,10 @@ from pipeline.runner import ModelLoader, Request, analyse_many, build_spec
 from pipeline.spec import ANALYSIS_VERSION, DEFAULT_MAX_TOKENS, text_hash
 
 # Meta fields read to decide whether a stored result is complete (see _complete).
-_CHECK_FIELDS = ("logits_id", "mean_loss", "n_token_neighbours")
+# ``n_token_neighbours`` is the field's earlier spelling, still in results stored before the rename.
+_CHECK_FIELDS = ("logits_id", "mean_loss", "n_token_neighbors", "n_token_neighbours")
 # Arrays that corpus statistics never use (about 90 % of a stored analysis): not read by default.
-NEIGHBOUR_ARRAYS = ("neighbor_indices", "neighbor_distances", "lle_weights")
+NEIGHBOR_ARRAYS = ("neighbor_indices", "neighbor_distances", "lle_weights")
 
 
 class CorpusError(ValueError):
@@ -66,13 +67,13 @@ class CorpusConfig:
     with_logits_id: bool = True
     # Each token's neighbour list and LLE weights: only the Tokens page shows them (it recomputes a
     # prompt that lacks them), and they are most of a stored result, so a corpus run skips them.
-    with_token_neighbours: bool = False
+    with_token_neighbors: bool = False
 
     def request(self, text: str, *, shuffle_index: int = 0, seed: int = 0) -> Request:
         return Request(model=self.model, prompt=text, dtype=self.dtype, add_special_tokens=self.add_special_tokens,
                        max_tokens=self.max_tokens, shuffle_index=shuffle_index, seed=seed, settings=self.settings,
                        trust_remote_code=self.trust_remote_code, with_logits_id=self.with_logits_id,
-                       with_token_neighbours=self.with_token_neighbours)
+                       with_token_neighbors=self.with_token_neighbors)
 
 
 @dataclass(frozen=True)
@@ -348,7 +349,7 @@ def _complete(found: dict, config: CorpusConfig) -> bool:
     """A stored result serves this run unless the run wants a logits ID and it lacks one (an
     encoder model has neither logits nor a loss: its result is complete without), or the run wants
     per-token neighbour lists and it lacks them (results stored before that field always had them)."""
-    if config.with_token_neighbours and found.get("n_token_neighbours") == 0:
+    if config.with_token_neighbors and 0 in (found.get("n_token_neighbors"), found.get("n_token_neighbours")):
         return False
     if not config.with_logits_id:
         return True
@@ -505,12 +506,12 @@ def _select(frame: pd.DataFrame, corpus: str, config_id: str | None, model_finge
 
 def load_corpus(store: ResultStore, corpus: str, *, config_id: str | None = None, model_fingerprint: str | None = None,
                 dtype: str | None = None, settings: SuiteSettings | None = None, shuffle_index: int | None = None,
-                with_neighbours: bool = False, current_only: bool = True) -> list[CorpusItem]:
+                with_neighbors: bool = False, current_only: bool = True) -> list[CorpusItem]:
     """The analyses of ``corpus`` for one model/settings configuration, in passage order.
 
     Filters: ``config_id`` (a row of :func:`corpora`) or ``model_fingerprint``/``dtype``/``settings``;
     results of an older analysis version are left out unless ``current_only=False``. If more than
-    one configuration remains, CorpusError lists them. Unless ``with_neighbours``, the neighbour
+    one configuration remains, CorpusError lists them. Unless ``with_neighbors``, the neighbour
     arrays (``neighbor_indices``, ``neighbor_distances``, ``lle_weights``: ~90 % of a stored
     analysis, unused by the statistics) are not read and are empty in the returned analyses.
     """
@@ -521,15 +522,15 @@ def load_corpus(store: ResultStore, corpus: str, *, config_id: str | None = None
     frame = _select(frame, corpus, config_id, model_fingerprint, dtype, settings, current_only)
     if shuffle_index is not None:
         frame = frame[frame["shuffle_index"] == shuffle_index]
-    names = None if with_neighbours else [f.name for f in dataclasses.fields(Analysis)
-                                          if "ndarray" in str(f.type) and f.name not in NEIGHBOUR_ARRAYS]
+    names = None if with_neighbors else [f.name for f in dataclasses.fields(Analysis)
+                                          if "ndarray" in str(f.type) and f.name not in NEIGHBOR_ARRAYS]
     items = []
     for row in frame.itertuples():
         record = store.get(row.key, arrays=names)
         if record is None:
             continue
         arrays = dict(record.arrays)
-        if not with_neighbours:
+        if not with_neighbors:
             arrays |= {"neighbor_indices": np.zeros((0, 0, 0), np.int32),
                        "neighbor_distances": np.zeros((0, 0, 0), np.float32),
                        "lle_weights": np.zeros((0, 0, 0), np.float32)}

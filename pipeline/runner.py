@@ -49,7 +49,7 @@ class Request:
     trust_remote_code: bool = False
     with_logits_id: bool = False  # not part of the key: an extra that a cached result may lack
     # Each token's neighbour list and LLE weights (the Tokens page); also an extra, not in the key.
-    with_token_neighbours: bool = True
+    with_token_neighbors: bool = True
     # Where the model runs ("cpu", "cuda" or "auto" = CUDA when available); the neighbour search
     # follows the model (see neighbor_search). Not part of the key: the values agree to round-off.
     device: str = "cpu"
@@ -212,7 +212,7 @@ def _grouped_problems(suites) -> list[str]:
 
 
 def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Progress, notes: list[str], *,
-                      search: Callable[[np.ndarray, int], Neighbors] | None = None, token_neighbours: bool = True):
+                      search: Callable[[np.ndarray, int], Neighbors] | None = None, with_token_neighbors: bool = True):
     """The suite at layers 1..L and the overlap between consecutive layers (one search per layer,
     by ``search`` when given, see :func:`neighbor_search`; two layers at a time on two cores)."""
     n_layers = hidden.shape[0] - 1
@@ -229,7 +229,7 @@ def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Pro
     progress(0.35, f"Measuring geometry of {n_layers} layers")
     try:
         suites, overlaps = suites_over_layers(hidden[1:], settings=settings, search=search,
-                                              token_neighbours=token_neighbours, workers=_GEOMETRY_WORKERS,
+                                              with_token_neighbors=with_token_neighbors, workers=_GEOMETRY_WORKERS,
                                               on_layer=on_layer)
     except LayerGeometryError as error:
         raise PromptError(f"Layer {error.layer + 1} has no measurable geometry: {error}") from error
@@ -327,7 +327,7 @@ def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: 
         on_hidden_states(hidden)
     suites, overlap = _layer_statistics(hidden, request.settings, progress, notes,
                                         search=neighbor_search(forward.device),
-                                        token_neighbours=request.with_token_neighbours)
+                                        with_token_neighbors=request.with_token_neighbors)
     scalings = requested_range_scalings(request.settings)
     logits_ids, logits_id_errors = np.full(scalings.size, np.nan), np.full(scalings.size, np.nan)
     # The logit vectors themselves, or points with their pairwise distances (lm.logit_space).
@@ -390,7 +390,7 @@ def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: 
         neighbor_indices=np.stack([suite.neighbor_indices for suite in suites]),
         neighbor_distances=np.stack([suite.neighbor_distances for suite in suites]),
         lle_weights=np.stack([suite.lle_weights for suite in suites]),
-        n_token_neighbours=int(suites[0].neighbor_indices.shape[1]),
+        n_token_neighbors=int(suites[0].neighbor_indices.shape[1]),
         local_k=request.settings.local_k,
         notes=tuple(notes),
         compute_seconds=forward_seconds + time.perf_counter() - started,
@@ -399,7 +399,7 @@ def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: 
 
 def _lacks_an_extra(analysis: Analysis, request: Request) -> bool:
     return ((request.with_logits_id and not np.isfinite(analysis.logits_id))
-            or (request.with_token_neighbours and analysis.n_token_neighbours == 0))
+            or (request.with_token_neighbors and analysis.n_token_neighbors == 0))
 
 
 @dataclass(frozen=True)
@@ -428,7 +428,7 @@ def _lookup(request: Request, store: ResultStore | None) -> _Lookup:
         hit, notice = None, f"The cache could not be read ({error}); computing afresh."
     if hit is not None and _lacks_an_extra(hit, request):
         request = dataclasses.replace(request, with_logits_id=request.with_logits_id or bool(np.isfinite(hit.logits_id)),
-                                      with_token_neighbours=request.with_token_neighbours or hit.n_token_neighbours > 0)
+                                      with_token_neighbors=request.with_token_neighbors or hit.n_token_neighbors > 0)
         hit = None
     return _Lookup(model=model, spec=spec, key=key, hit=hit, request=request, notice=notice)
 

@@ -60,7 +60,7 @@ def intrinsic_dimension() -> None:
             st.caption("No exact duplicate points at any layer 1..L, so none were removed.")
 
 
-def neighbourhood_overlap() -> None:
+def neighborhood_overlap() -> None:
     default_k = url_int("k", low=1, high=analysis.overlap.shape[1], default=1)
     with controls("k"):
         k = st.slider("Neighbours k", 1, analysis.overlap.shape[1], default_k, key="overlap_k_slider")
@@ -128,7 +128,7 @@ def structured_vs_shuffled() -> None:
 
 # Only the open tab runs and is sent to the browser (one chart instead of five on each visit). A
 # link that carries a tab's setting (?k=…, ?shuffle=…) opens that tab.
-TABS = {"Intrinsic dimension": intrinsic_dimension, "Neighbourhood overlap": neighbourhood_overlap,
+TABS = {"Intrinsic dimension": intrinsic_dimension, "Neighbourhood overlap": neighborhood_overlap,
         "Cosine similarity": cosine_similarity, "Scale analysis": scale_analysis,
         "Structured vs shuffled": structured_vs_shuffled}
 for name, tab, draw in zip(TABS, st.tabs(list(TABS), default=linked_tab(), key="layers_tab", on_change="rerun"),

@@ -71,14 +71,14 @@ def layer_views() -> None:
                      column_config={"colour": st.column_config.TextColumn("colour", width=40)})
 
     st.subheader("Nearest neighbours of a token")
-    if analysis.n_token_neighbours == 0:
+    if analysis.n_token_neighbors == 0:
         st.info("This result was stored by a corpus run, which leaves out each token's neighbour list and LLE "
                 "weights (`python -m cli run --token-neighbours` keeps them). Press **Run** to add them: one "
                 "forward pass; the stored result is completed, nothing else changes.")
         return
     choice = token_select(positions=analysis.kept, key="tokens_selected", allow_none=False,
                           label_of=lambda i: f"#{analysis.kept[i]} {tokens[i]!r}")
-    st.dataframe(figures.neighbour_table(analysis, layer=layer, token=int(choice)), hide_index=True)
+    st.dataframe(figures.neighbor_table(analysis, layer=layer, token=int(choice)), hide_index=True)
     st.caption("LLE weights reconstruct the token from these neighbours (they sum to 1; Roweis & Saul 2000).")
 
 

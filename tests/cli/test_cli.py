@@ -221,3 +221,12 @@ def test_list_says_when_the_store_is_held_by_another_process(isolated_store, cap
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize("flag", ["--token-neighbors", "--token-neighbours"])
+def test_both_spellings_of_the_token_neighbors_flag_ask_for_the_lists(flag):
+    from cli.main import build_parser
+
+    parsed = build_parser().parse_args(["run", "--model", "m", "--prompts", "p.jsonl", flag])
+    assert parsed.token_neighbors is True
+    assert build_parser().parse_args(["run", "--model", "m", "--prompts", "p.jsonl"]).token_neighbors is False

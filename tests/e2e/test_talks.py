@@ -216,7 +216,7 @@ def test_presentation_mode_fits_title_and_figure_and_moves_by_arrow_keys(session
         page.set_viewport_size({"width": 1280, "height": 720})
 
 
-def test_neighbours_marks_the_current_layer_and_exports_named_data_and_a_page_zip(session, shoot):
+def test_neighbors_marks_the_current_layer_and_exports_named_data_and_a_page_zip(session, shoot):
     page = session
     if "/neighbours" not in page.url:
         nav(page, "Neighbours")

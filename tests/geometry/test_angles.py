@@ -39,7 +39,7 @@ def test_duplicates_removed_with_indices():
     assert result.mean == pytest.approx(np.mean(result.angles))
 
 
-def test_precomputed_neighbours():
+def test_precomputed_neighbors():
     x = np.random.default_rng(2).normal(size=(50, 4))
     np.testing.assert_allclose(
         nearest_neighbor_angles(x, neighbors=nearest_neighbors(x, k=5)).angles, nearest_neighbor_angles(x).angles

@@ -101,10 +101,10 @@ def test_only_the_lowest_local_ids_are_clustered():
     assert result.id_cutoff == 42.0
 
 
-def test_neighbourhood_groups_join_seeds_that_share_neighbours():
-    from geometry.clusters import neighbourhood_groups
+def test_neighborhood_groups_join_seeds_that_share_neighbors():
+    from geometry.clusters import neighborhood_groups
 
     seeds = [50, 7, 60, 8, 99]
     neighbors = [[51, 52], [1, 2], [52, 61], [2, 9], [98, 97]]  # 50~60 share 52; 7~8 share 2
-    np.testing.assert_array_equal(neighbourhood_groups(seeds, neighbors), [0, 1, 0, 1, 2])
-    np.testing.assert_array_equal(neighbourhood_groups([3, 4], [[4], [5]]), [0, 0])  # a seed is another's neighbour
+    np.testing.assert_array_equal(neighborhood_groups(seeds, neighbors), [0, 1, 0, 1, 2])
+    np.testing.assert_array_equal(neighborhood_groups([3, 4], [[4], [5]]), [0, 0])  # a seed is another's neighbour

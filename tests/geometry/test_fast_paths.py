@@ -32,7 +32,7 @@ def test_the_fast_and_the_exact_duplicate_paths_agree():
         assert result.n_removed == points.shape[0] - np.unique(points, axis=0).shape[0]
 
 
-def test_neighbours_over_many_row_chunks_match_brute_force():
+def test_neighbors_over_many_row_chunks_match_brute_force():
     rng = np.random.default_rng(2)
     points = rng.normal(size=(1500, 6)) + 50.0  # 1500 rows: the top-k runs over ~40-row chunks
     neighbors = nearest_neighbors(points, k=7)

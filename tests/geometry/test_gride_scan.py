@@ -28,7 +28,7 @@ def test_scan_equals_skdim_multiscale():
     assert oracle.dimension_ == pytest.approx(scan.ids[0], rel=1e-5)
 
 
-def test_each_scaling_equals_single_gride_and_precomputed_neighbours_agree():
+def test_each_scaling_equals_single_gride_and_precomputed_neighbors_agree():
     points = clouds()["gauss"][:300]
     scan = gride_scan(points, max_range_scaling=8)
     for r, value in zip(scan.range_scalings, scan.ids):

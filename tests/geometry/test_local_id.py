@@ -53,7 +53,7 @@ def test_mle_on_uniform_cube_is_close_to_d(d, tolerance):
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.9, 0.99])
-def test_pca_equals_skdim_lpca_ratio_on_each_neighbourhood(threshold):
+def test_pca_equals_skdim_lpca_ratio_on_each_neighborhood(threshold):
     points = clouds()["swiss"][:300]
     k = 12
     result = local_id(points, k=k, method="pca", variance_threshold=threshold)
@@ -83,7 +83,7 @@ def test_duplicates_share_their_first_occurrence_value():
     assert result.harmonic_mean == pytest.approx(local_id(points, k=10).harmonic_mean)
 
 
-def test_precomputed_neighbours_with_more_columns():
+def test_precomputed_neighbors_with_more_columns():
     points = clouds()["sphere3"][:300]
     neighbors = nearest_neighbors(points, k=30)
     for method in ("mle", "pca"):

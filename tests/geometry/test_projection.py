@@ -109,7 +109,7 @@ def test_errors():
         procrustes_align(np.zeros((3, 2)), np.zeros((4, 2)))
 
 
-def test_umap_neighbours_are_ours_with_each_point_first():
+def test_umap_neighbors_are_ours_with_each_point_first():
     x = _layers()[0]
     indices, distances = umap_neighbors(x, n_neighbors=6)
     ours = nearest_neighbors(x, k=5)
@@ -119,7 +119,7 @@ def test_umap_neighbours_are_ours_with_each_point_first():
     np.testing.assert_array_equal(distances[:, 1:], ours.distances.astype(np.float32))
 
 
-def test_umap_does_not_search_neighbours_itself(warmed, monkeypatch):
+def test_umap_does_not_search_neighbors_itself(warmed, monkeypatch):
     """Below 4096 points umap-learn computes every pairwise distance through scikit-learn unless
     it is given the neighbours; with ours it must not."""
     import umap.umap_

@@ -44,9 +44,9 @@ def test_the_same_numbers_with_any_number_of_workers(stack, workers):
         np.testing.assert_array_equal(got.neighbor_indices, want.neighbor_indices)
 
 
-def test_without_token_neighbours_only_those_arrays_are_empty(stack):
+def test_without_token_neighbors_only_those_arrays_are_empty(stack):
     full, full_overlap = suites_over_layers(stack, settings=SETTINGS)
-    light, light_overlap = suites_over_layers(stack, settings=SETTINGS, token_neighbours=False)
+    light, light_overlap = suites_over_layers(stack, settings=SETTINGS, with_token_neighbors=False)
     np.testing.assert_array_equal(light_overlap, full_overlap)
     for a, b in zip(light, full):
         assert a.neighbor_indices.shape == a.neighbor_distances.shape == a.lle_weights.shape == (stack.shape[1], 0)

@@ -36,7 +36,7 @@ def cpu_torch_search(points: np.ndarray, k: int) -> Neighbors:
 
 
 @pytest.mark.parametrize("block_bytes", [256 * 2**20, 3000])
-def test_same_neighbours_as_numpy(block_bytes):
+def test_same_neighbors_as_numpy(block_bytes):
     rng = np.random.default_rng(0)
     points = rng.normal(size=(300, 12)) * 20 + 500  # far from the origin: centring keeps precision
     points[7] = points[3] + 1e-9  # a near-duplicate: tiny distances are recomputed exactly

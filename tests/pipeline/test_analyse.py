@@ -87,28 +87,37 @@ def test_non_finite_hidden_states_are_dropped_and_reported(request_for, monkeypa
     assert any("NaN/inf" in note for note in analysis.notes)
 
 
-def test_a_result_without_token_neighbours_is_completed_when_they_are_asked_for(request_for):
+def test_a_result_without_token_neighbors_is_completed_when_they_are_asked_for(request_for):
     """A corpus run stores no per-token neighbour lists; the app asks for them and gets them, and
     the replaced result keeps the logits ID the corpus run had measured."""
     store = open_store(":memory:")
-    light = analyse(request_for(with_token_neighbours=False, with_logits_id=True), store=store)
-    assert light.analysis.n_token_neighbours == 0 and light.analysis.lle_weights.shape[-1] == 0
+    light = analyse(request_for(with_token_neighbors=False, with_logits_id=True), store=store)
+    assert light.analysis.n_token_neighbors == 0 and light.analysis.lle_weights.shape[-1] == 0
     assert np.isfinite(light.analysis.logits_id)
-    assert analyse(request_for(with_token_neighbours=False), store=store).from_cache
+    assert analyse(request_for(with_token_neighbors=False), store=store).from_cache
     full = analyse(request_for(), store=store)
     assert not full.from_cache and full.key == light.key
-    assert full.analysis.n_token_neighbours == SuiteSettings().token_neighbors
+    assert full.analysis.n_token_neighbors == SuiteSettings().token_neighbors
     assert full.analysis.lle_weights.shape == (*full.analysis.local_id.shape, SuiteSettings().token_neighbors)
     assert full.analysis.logits_id == pytest.approx(light.analysis.logits_id, rel=1e-12)
     np.testing.assert_array_equal(full.analysis.gride, light.analysis.gride)
     again = analyse(request_for(with_logits_id=True), store=store)
-    assert again.from_cache and again.analysis.n_token_neighbours > 0
+    assert again.from_cache and again.analysis.n_token_neighbors > 0
 
 
-def test_a_result_stored_before_the_neighbour_count_existed_still_loads(request_for):
+def test_a_result_stored_before_the_neighbor_count_existed_still_loads(request_for):
     from pipeline.analysis import from_record, to_record
 
     meta, arrays = to_record(analyse(request_for(), store=None).analysis)
-    del meta["n_token_neighbours"]
+    del meta["n_token_neighbors"]
     restored = from_record(meta, arrays)
-    assert restored is not None and restored.n_token_neighbours == arrays["neighbor_indices"].shape[-1] > 0
+    assert restored is not None and restored.n_token_neighbors == arrays["neighbor_indices"].shape[-1] > 0
+
+
+def test_a_result_stored_under_the_earlier_spelling_of_the_neighbor_count_still_loads(request_for):
+    from pipeline.analysis import from_record, to_record
+
+    meta, arrays = to_record(analyse(request_for(with_token_neighbors=False), store=None).analysis)
+    meta["n_token_neighbours"] = meta.pop("n_token_neighbors")
+    restored = from_record(meta, arrays)
+    assert restored is not None and restored.n_token_neighbors == 0

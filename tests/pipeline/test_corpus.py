@@ -116,18 +116,18 @@ def test_a_result_without_the_logits_id_is_recomputed(four, config, tiny_model_d
     assert run_corpus(units, config, sink=store).computed == 4 and store.count() == 4
 
 
-def test_a_corpus_run_skips_the_token_neighbours_unless_asked(four, config, tiny_model_dir):
+def test_a_corpus_run_skips_the_token_neighbors_unless_asked(four, config, tiny_model_dir):
     store = open_store(":memory:")
     run_corpus(plan_corpus(four, config), config, sink=store)
-    assert not config.with_token_neighbours
-    assert all(item.analysis.n_token_neighbours == 0 for item in load_corpus(store, "four", with_neighbours=True))
-    wanting = dataclasses.replace(config, with_token_neighbours=True)
+    assert not config.with_token_neighbors
+    assert all(item.analysis.n_token_neighbors == 0 for item in load_corpus(store, "four", with_neighbors=True))
+    wanting = dataclasses.replace(config, with_token_neighbors=True)
     units = plan_corpus(four, wanting)
     finished, todo, _ = pending_units(units, wanting, store)
     assert finished == [] and len(todo) == 4  # same keys, but the stored results lack the lists
     assert run_corpus(units, wanting, sink=store).computed == 4 and store.count() == 4
-    items = load_corpus(store, "four", with_neighbours=True)
-    assert all(item.analysis.n_token_neighbours > 0 and item.analysis.lle_weights.shape[-1] > 0 for item in items)
+    items = load_corpus(store, "four", with_neighbors=True)
+    assert all(item.analysis.n_token_neighbors > 0 and item.analysis.lle_weights.shape[-1] > 0 for item in items)
     assert all(np.isfinite(item.analysis.logits_id) for item in items)
     assert pending_units(units, config, store)[0] == units  # a run without the lists is satisfied too
 
@@ -286,3 +286,13 @@ def test_batches_store_what_single_prompts_store(four, config, tiny_model_dir):
         assert b.meta["mean_loss"] == pytest.approx(a.meta["mean_loss"], rel=1e-4)
         np.testing.assert_allclose(b.arrays["twonn_mle"], a.arrays["twonn_mle"], rtol=1e-3)
     assert sorted(m.status for m in batched.members("four")) == ["done"] * 4 + ["failed"] * 4
+
+
+def test_a_stored_result_without_neighbor_lists_under_the_earlier_spelling_is_incomplete(config):
+    from pipeline.corpus import _complete
+
+    wanting = dataclasses.replace(config, with_token_neighbors=True, with_logits_id=False)
+    assert not _complete({"n_token_neighbours": 0}, wanting)
+    assert not _complete({"n_token_neighbors": 0}, wanting)
+    assert _complete({"n_token_neighbours": 16}, wanting)
+    assert _complete({"n_token_neighbours": 0}, config)

@@ -29,7 +29,7 @@ def test_a_committed_prompt_is_kept_by_its_hash_so_a_link_restores_it_before_any
     assert not any("not in this machine's cache" in w.value for w in fresh.warning)
 
 
-def test_the_layer_and_the_token_follow_the_user_from_tokens_to_umap_and_neighbours(tiny_model_dir, isolated_store):
+def test_the_layer_and_the_token_follow_the_user_from_tokens_to_umap_and_neighbors(tiny_model_dir, isolated_store):
     analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=open_store(isolated_store))
     app = whole_app(model_dir=tiny_model_dir)
     app.switch_page("views/tokens.py").run()
@@ -38,8 +38,8 @@ def test_the_layer_and_the_token_follow_the_user_from_tokens_to_umap_and_neighbo
     assert not app.exception
     assert app.query_params["layer"] in ("2", ["2"]) and app.session_state["view_token"] is not None
     token = app.session_state["view_token"]
-    app.switch_page("views/neighbours.py").run()
-    assert not app.exception and app.slider(key="neighbours_layer").value == 2
+    app.switch_page("views/neighbors.py").run()
+    assert not app.exception and app.slider(key="neighbors_layer").value == 2
     app.switch_page("views/projection.py").run()
     assert not app.exception and app.slider(key="umap_layer").value == 2
     assert app.selectbox(key="umap_token").value == 3 and app.session_state["view_token"] == token

@@ -13,9 +13,9 @@ def _cached(tiny_model_dir, isolated_store, **changes):
     return analyse(request, store=open_store(isolated_store)).analysis
 
 
-def test_neighbours_histogram_holds_the_angles_of_both_conditions(tiny_model_dir, isolated_store):
+def test_neighbors_histogram_holds_the_angles_of_both_conditions(tiny_model_dir, isolated_store):
     structured = _cached(tiny_model_dir, isolated_store)
-    app = page("neighbours", model_dir=tiny_model_dir).run()
+    app = page("neighbors", model_dir=tiny_model_dir).run()
     full = max_shuffle_index(structured.kept.size)
     next(b for b in app.button if b.label.startswith("Add the fully shuffled")).click()
     app.run()

@@ -5,7 +5,7 @@ from pipeline import Request, analyse
 from tests.views.apptest import PROMPT, figures, html_bodies, page, press_run, values
 
 
-def test_tokens_page_paints_text_lists_clusters_and_neighbours(tiny_model_dir):
+def test_tokens_page_paints_text_lists_clusters_and_neighbors(tiny_model_dir):
     app = press_run(page("tokens", model_dir=tiny_model_dir).run())
     assert not app.exception and not app.error
     expected = analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=None).analysis
@@ -31,8 +31,8 @@ def test_tokens_page_paints_text_lists_clusters_and_neighbours(tiny_model_dir):
     swatches = next(frame for frame in app.dataframe if "harmonic mean local ID" in frame.value.columns)
     for colour in clusters["colour"]:  # each swatch cell is painted in its cluster's colour
         assert f"background-color: {colour}".lower() in str(swatches.proto).lower()
-    neighbours = next(t for t in tables if "LLE weight" in t.columns)
-    assert abs(neighbours["LLE weight"].sum() - 1.0) < 1e-4
+    neighbors = next(t for t in tables if "LLE weight" in t.columns)
+    assert abs(neighbors["LLE weight"].sum() - 1.0) < 1e-4
 
 
 def test_layer_slider_changes_the_painted_layer(tiny_model_dir, isolated_store):
@@ -43,9 +43,9 @@ def test_layer_slider_changes_the_painted_layer(tiny_model_dir, isolated_store):
     assert any("layer 2)" in body for body in html_bodies(app))
 
 
-def test_a_corpus_result_without_neighbour_lists_says_so_and_run_adds_them(tiny_model_dir, isolated_store):
+def test_a_corpus_result_without_neighbor_lists_says_so_and_run_adds_them(tiny_model_dir, isolated_store):
     store = open_store(isolated_store)
-    analyse(Request(model=str(tiny_model_dir), prompt=PROMPT, with_token_neighbours=False), store=store)
+    analyse(Request(model=str(tiny_model_dir), prompt=PROMPT, with_token_neighbors=False), store=store)
     store.close()
     app = page("tokens", model_dir=tiny_model_dir).run()
     assert not app.exception and not app.error
@@ -53,8 +53,8 @@ def test_a_corpus_result_without_neighbour_lists_says_so_and_run_adds_them(tiny_
     assert not any("LLE weight" in frame.value.columns for frame in app.dataframe)
     app = press_run(app)
     assert not app.exception and not any("corpus run" in info.value for info in app.info)
-    neighbours = next(frame.value for frame in app.dataframe if "LLE weight" in frame.value.columns)
-    assert abs(neighbours["LLE weight"].sum() - 1.0) < 1e-4
+    neighbors = next(frame.value for frame in app.dataframe if "LLE weight" in frame.value.columns)
+    assert abs(neighbors["LLE weight"].sum() - 1.0) < 1e-4
 
 
 def test_cjk_and_emoji_tokens_show_their_characters(tiny_model_dir):

@@ -122,7 +122,7 @@ def heatmap_table(analysis: Analysis) -> pd.DataFrame:
                          for row, layer in enumerate(analysis.layers) for i in range(len(tokens))])
 
 
-def neighbour_table(analysis: Analysis, *, layer: int, token: int) -> pd.DataFrame:
+def neighbor_table(analysis: Analysis, *, layer: int, token: int) -> pd.DataFrame:
     """Nearest tokens of token ``token`` (index into kept tokens) at ``layer``, with LLE weights."""
     tokens = analysis.kept_tokens
     row = layer - 1

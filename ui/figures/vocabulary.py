@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geometry.clusters import neighbourhood_groups
+from geometry.clusters import neighborhood_groups
 from ui.figures.tokens import UNCLUSTERED, cluster_colour
 
-GROUP_NEIGHBOURS = 5  # neighbours per token that define the groups
+GROUP_NEIGHBORS = 5  # neighbours per token that define the groups
 
 
 def shown(token: str) -> str:
@@ -26,7 +26,7 @@ def extreme_rows(local_ids: np.ndarray, *, count: int, lowest: bool) -> np.ndarr
 def token_groups(geometry, picked: np.ndarray) -> np.ndarray:
     """Group label of each picked row (neighbourhoods of their first 5 nearest tokens that meet);
     −1 for a token whose group holds no other picked token."""
-    labels = neighbourhood_groups(geometry.rows[picked], geometry.neighbors[picked, :GROUP_NEIGHBOURS])
+    labels = neighborhood_groups(geometry.rows[picked], geometry.neighbors[picked, :GROUP_NEIGHBORS])
     sizes = np.bincount(labels)
     shared = sizes[labels] > 1
     renumbered = np.full(labels.size, -1)
@@ -37,7 +37,7 @@ def token_groups(geometry, picked: np.ndarray) -> np.ndarray:
     return renumbered
 
 
-def extreme_table(geometry, picked: np.ndarray, *, groups: np.ndarray | None, neighbours: int = 6):
+def extreme_table(geometry, picked: np.ndarray, *, groups: np.ndarray | None, neighbors: int = 6):
     """Styler: colour swatch (group; grey without one), token, local ID, nearest tokens."""
     tokens = geometry.tokens
     labels = np.full(picked.size, -1) if groups is None else groups
@@ -45,7 +45,7 @@ def extreme_table(geometry, picked: np.ndarray, *, groups: np.ndarray | None, ne
         "colour": [cluster_colour(int(label)) for label in labels],
         "token": [shown(tokens[geometry.rows[row]]) for row in picked],
         "local ID": np.round(geometry.local_ids[picked], 2),
-        "nearest tokens": [" · ".join(shown(tokens[i]) for i in geometry.neighbors[row, :neighbours]) for row in picked],
+        "nearest tokens": [" · ".join(shown(tokens[i]) for i in geometry.neighbors[row, :neighbors]) for row in picked],
     })
     return frame.style.map(lambda colour: f"background-color: {colour}; color: {colour}", subset=["colour"]).format(
         {"local ID": "{:.2f}"})

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ui.figures.neighbours import angle_histogram, mean_angle_curve
+from ui.figures.neighbors import angle_histogram, mean_angle_curve
 
 
 def _analysis(shuffle_index: int, centre: float):

@@ -5,7 +5,7 @@ import dataclasses
 import streamlit as st
 
 from geometry.shuffle import max_shuffle_index
-from ui.figures import neighbours as figures
+from ui.figures import neighbors as figures
 from ui.page import open_view
 from ui.present import controls
 from ui.run import current_outcome
@@ -31,7 +31,7 @@ n_layers = int(analysis.layers.size)
 def by_layer() -> None:
     """The histogram at the chosen layer and the curve across layers with that layer marked."""
     with controls("layer"):
-        layer = layer_slider(n_layers=n_layers, default=n_layers, key="neighbours_layer")
+        layer = layer_slider(n_layers=n_layers, default=n_layers, key="neighbors_layer")
     settings = f"layer {layer}"
     show_figure(figures.angle_histogram(analyses, layer=layer), name="nn-angles", settings=settings,
                 data=figures.histogram_table(analyses, layer=layer))
