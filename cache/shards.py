@@ -39,7 +39,7 @@ from typing import Iterable, Sequence
 import duckdb
 
 from cache.errors import StoreError, StoreLockedError, StoreReadOnlyError
-from cache.store import (SCHEMA_VERSION, Membership, ResultStore, StoredResult, _is_lock_error, _rollback,
+from cache.store import (SCHEMA_VERSION, Membership, ResultStore, StoredResult, _is_lock_error, transaction,
                          move_aside, open_store)
 from cache.store_file import has_duckdb_header, is_damage
 
@@ -110,8 +110,7 @@ def _merge_one(cursor, alias: str) -> tuple[int, int]:
         raise _Skip(f"written by a newer program (schema {version}, this one reads {SCHEMA_VERSION}); left in place")
     incoming = f"incoming_{alias}"
     newer = f"WHERE key IN (SELECT key FROM {incoming})"
-    cursor.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(cursor):
         # Keys that are new to the store, or whose shard result is newer than the store's.
         cursor.execute(f"CREATE TEMP TABLE {incoming} AS SELECT s.key FROM {alias}.results s "
                        "LEFT JOIN results m ON m.key = s.key WHERE m.key IS NULL OR s.created > m.created")
@@ -133,10 +132,6 @@ def _merge_one(cursor, alias: str) -> tuple[int, int]:
                 "source = excluded.source, status = excluded.status, message = excluded.message, "
                 "created = excluded.created WHERE excluded.created > corpus_items.created")
         cursor.execute(f"DROP TABLE {incoming}")
-        cursor.execute("COMMIT")
-    except BaseException:
-        _rollback(cursor)
-        raise
     return results, members
 
 

@@ -28,9 +28,10 @@ import re
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Collection, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Iterator, Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -175,8 +176,7 @@ class ResultStore:
 
     @staticmethod
     def _write_in(cursor, key, kind, spec, meta, arrays, long_rows, seconds) -> None:
-        cursor.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(cursor):
             for table in ("results", "arrays", "layer_values"):
                 cursor.execute(f"DELETE FROM {table} WHERE key = ?", [key])
             cursor.execute(
@@ -191,10 +191,6 @@ class ResultStore:
                 cursor.register("new_layer_values", frame)
                 cursor.execute("INSERT INTO layer_values SELECT key, layer, name, value FROM new_layer_values")
                 cursor.unregister("new_layer_values")
-            cursor.execute("COMMIT")
-        except BaseException:
-            _rollback(cursor)
-            raise
 
     def lookup_meta(self, *, kind: str, spec_field: str, prefix: str, meta_field: str):
         """``meta[meta_field]`` of the newest result whose ``spec[spec_field]`` starts with ``prefix``."""
@@ -232,15 +228,8 @@ class ResultStore:
         values = [(r.corpus, r.passage_id, r.key, int(r.position), r.source, r.status, r.message) for r in rows]
         with self._write_lock:
             try:
-                with self.connection.cursor() as cursor:
-                    cursor.execute("BEGIN TRANSACTION")
-                    try:
-                        cursor.executemany(
-                            "INSERT OR REPLACE INTO corpus_items VALUES (?, ?, ?, ?, ?, ?, ?, now())", values)
-                        cursor.execute("COMMIT")
-                    except BaseException:
-                        _rollback(cursor)
-                        raise
+                with self.connection.cursor() as cursor, transaction(cursor):
+                    cursor.executemany("INSERT OR REPLACE INTO corpus_items VALUES (?, ?, ?, ?, ?, ?, ?, now())", values)
             except duckdb.Error as error:
                 raise StoreError(f"writing to {self.path} failed: {error}") from error
         return len(rows)
@@ -341,14 +330,26 @@ def _is_lock_error(error: Exception) -> bool:
     return "lock" in str(error).lower()
 
 
-def _rollback(cursor) -> None:
-    """Roll back after a failed statement without hiding its error: DuckDB may already have
-    aborted the transaction (e.g. after an IO error such as a full disk), and then ROLLBACK itself
-    fails with "no transaction is active"."""
+@contextmanager
+def transaction(cursor) -> Iterator[None]:
+    """``with transaction(cursor): ...`` runs the block's statements as one transaction: COMMIT
+    when the block ends, ROLLBACK when it raises (anything, KeyboardInterrupt included), and the
+    block's own error propagates. ``cursor`` is a DuckDB cursor or connection.
+
+    The ROLLBACK never hides that error: DuckDB may already have aborted the transaction (e.g.
+    after an IO error such as a full disk), and then ROLLBACK itself fails with "no transaction
+    is active", which is ignored.
+    """
+    cursor.execute("BEGIN TRANSACTION")
     try:
-        cursor.execute("ROLLBACK")
-    except duckdb.Error:
-        pass
+        yield
+        cursor.execute("COMMIT")
+    except BaseException:
+        try:
+            cursor.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        raise
 
 
 def _connect(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -420,16 +421,11 @@ def _create_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute("INSERT INTO meta VALUES ('application', ?) ON CONFLICT (name) DO NOTHING", [APPLICATION])
     found = int(connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0])
     for version in range(found + 1, SCHEMA_VERSION + 1):
-        connection.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(connection):
             connection.execute(_MIGRATIONS[version])
             connection.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", [str(version)])
             connection.execute("INSERT OR REPLACE INTO meta VALUES (?, CAST(now() AS VARCHAR))",
                                [f"migrated_to_{version}"])
-            connection.execute("COMMIT")
-        except BaseException:
-            _rollback(connection)
-            raise
 
 
 def _connect_waiting(path: str, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
