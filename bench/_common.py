@@ -62,18 +62,6 @@ def machine() -> str:
             f"Python {platform.python_version()}, numpy {np.__version__}, load average {load_average()}")
 
 
-def median_seconds(function: Callable[[], object], *, runs: int, warmup: int = 1) -> list[float]:
-    """Wall-clock seconds of ``runs`` calls after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return times
-
-
 def interleaved(functions: dict[str, Callable[[], object]], *, runs: int, warmup: int = 1) -> dict[str, list[float]]:
     """Time several functions alternately (A B A B …) so that a change of load on the machine
     hits all of them alike; returns the seconds of every timed run, per name."""

@@ -21,8 +21,6 @@ from geometry.cosine import ZeroVectors, cosine_similarity_matrix
 from geometry.errors import DegenerateCloudError, GeometryError
 from geometry.validation import check_points
 
-CROSS_MODEL_VERSION = 1
-
 
 @dataclass(frozen=True)
 class GlobalSimilarity:

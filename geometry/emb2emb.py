@@ -30,8 +30,6 @@ import numpy as np
 from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsError
 from geometry.validation import check_points
 
-EMB2EMB_VERSION = 1
-
 
 @dataclass(frozen=True)
 class Emb2EmbMap:

@@ -64,15 +64,6 @@ class GrideResult:
     n_outliers: int = 0
 
 
-def gride_mle(mu: np.ndarray, *, n1: int, n2: int) -> tuple[float, float]:
-    """Maximum-likelihood d (on outlier-filtered ratios) and its error (on all ratios).
-
-    ``mu`` = r_{n2}/r_{n1} for every point, all ≥ 1.
-    """
-    (d,), (error,), _ = _gride_mles(np.asarray(mu, dtype=np.float64)[None, :], np.array([n1]), np.array([n2]))
-    return float(d), float(error)
-
-
 def _gride_mles(mu: np.ndarray, n1: np.ndarray, n2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """GRIDE at m (n1, n2) pairs at once: ``mu`` is (m, N), one row of ratios per pair.
 

@@ -21,8 +21,6 @@ from geometry.gride import available_range_scalings, gride_scan_from_neighbors
 from geometry.neighbors import Neighbors, nearest_neighbors
 from geometry.validation import check_points, check_positive_int
 
-GRIDE_SCAN_VERSION = 1
-
 
 @dataclass(frozen=True)
 class GrideScan:

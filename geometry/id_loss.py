@@ -1,4 +1,4 @@
-"""Intrinsic dimension versus next-token loss, logits ID and contextual entropy
+"""Intrinsic dimension versus next-token loss, and the logits ID
 (Viswanathan et al. 2025, arXiv 2501.10573).
 
 * ID–loss correlation: across P prompts, for each layer l, the Pearson correlation of log ID_l
@@ -11,9 +11,6 @@
   accumulated over vocabulary chunks in float64 and the points are re-expressed in the
   eigenbasis (classical multidimensional scaling, exact for Euclidean distances), so a float32
   (1024 × 262144) input never needs a float64 copy.
-* Contextual entropy: the mean over positions of H_t = −Σ_v p_tv log p_tv with p_t = softmax(z_t),
-  in nats, computed stably as H = log Σ_v e^{z_v − m} − Σ_v p_v (z_v − m), m = max_v z_v.
-  −inf logits (masked tokens) have p = 0 and contribute 0.
 """
 
 from __future__ import annotations
@@ -89,16 +86,16 @@ def id_loss_correlation(ids, losses) -> IDLossCorrelation:
     )
 
 
-def _check_logits(logits, *, allow_negative_infinity: bool) -> np.ndarray:
+def _check_logits(logits) -> np.ndarray:
     z = np.asarray(logits)
     if z.ndim != 2 or z.shape[1] < 1:
         raise GeometryError(f"logits must be a 2-D array of shape (n_positions, vocab_size); got shape {z.shape}.")
     if not np.issubdtype(z.dtype, np.floating):
         z = z.astype(np.float64)
-    bad = np.isnan(z) | (z == np.inf) if allow_negative_infinity else ~np.isfinite(z)
+    bad = ~np.isfinite(z)
     if np.any(bad):
         raise NonFiniteError(
-            f"logits contain {'NaN or +inf' if allow_negative_infinity else 'NaN or infinite'} values "
+            "logits contain NaN or infinite values "
             f"in {int(bad.any(axis=1).sum())} positions; run the model in a higher-precision dtype."
         )
     return z
@@ -147,7 +144,7 @@ def logits_id_scan(logits, *, range_scalings) -> list[GrideResult]:
     (Viswanathan et al. report range scalings 2 and 4). Scalings above what the distinct
     positions support raise TooFewPointsError; pass only those that fit."""
     scalings = [check_positive_int(r, name="range_scaling", minimum=2) for r in range_scalings]
-    z = _check_logits(logits, allow_negative_infinity=False)
+    z = _check_logits(logits)
     keep = _distinct_rows(z)
     n_duplicates = int(z.shape[0] - keep.size)
     largest = max(scalings, default=2)
@@ -161,27 +158,3 @@ def logits_id_scan(logits, *, range_scalings) -> list[GrideResult]:
     neighbors, more_duplicates = _deduplicated_neighbors(points, k=largest, what="the logits ID")
     results = gride_scan_from_neighbors(neighbors, range_scalings=scalings)
     return [dataclasses.replace(result, n_duplicates=n_duplicates + more_duplicates) for result in results]
-
-
-def token_entropies(logits, *, chunk_bytes: int = _CHUNK_BYTES) -> np.ndarray:
-    """(N,) entropy in nats of softmax(z_t) at every position, float64, numerically stable."""
-    z = _check_logits(logits, allow_negative_infinity=True)
-    n, v = z.shape
-    out = np.empty(n)
-    rows = max(1, chunk_bytes // (8 * v))
-    for start in range(0, n, rows):
-        block = z[start : start + rows].astype(np.float64)
-        peak = block.max(axis=1, keepdims=True)
-        if np.any(peak == -np.inf):
-            raise NonFiniteError("a position has every logit equal to −inf; its softmax is undefined.")
-        shifted = block - peak  # ≤ 0, −inf for masked tokens
-        weights = np.exp(shifted)
-        total = weights.sum(axis=1)
-        expected = np.where(weights > 0, weights * np.where(np.isfinite(shifted), shifted, 0.0), 0.0).sum(axis=1)
-        out[start : start + rows] = np.log(total) - expected / total
-    return np.maximum(out, 0.0)
-
-
-def contextual_entropy(logits) -> float:
-    """Mean over the N positions of the softmax entropy of the logits, in nats."""
-    return float(np.mean(token_entropies(logits)))

@@ -181,11 +181,6 @@ def consecutive_overlap(previous: PreparedCloud, current: PreparedCloud, *, sett
     return _overlap_of_neighbors(previous.all_neighbors, current.all_neighbors, settings)
 
 
-def run_suite(points, *, settings: SuiteSettings = SuiteSettings()) -> LayerSuite:
-    """Prepare one layer's cloud and run the suite on it (one neighbour search)."""
-    return layer_suite(prepare_layer(points, settings=settings), settings=settings)
-
-
 class LayerGeometryError(GeometryError):
     """A layer of a stack has no measurable geometry; ``layer`` is its index in the stack (the
     original error is the ``__cause__``)."""

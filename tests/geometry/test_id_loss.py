@@ -1,19 +1,10 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from scipy.special import softmax
-from scipy.stats import entropy, pearsonr, spearmanr
+from scipy.stats import pearsonr, spearmanr
 
 from geometry.errors import GeometryError, NonFiniteError, TooFewPointsError
 from geometry.gride import gride
-from geometry.id_loss import (
-    contextual_entropy,
-    distance_preserving_reduction,
-    id_loss_correlation,
-    logits_id,
-    token_entropies,
-)
+from geometry.id_loss import distance_preserving_reduction, id_loss_correlation, logits_id
 
 
 def test_correlations_equal_scipy_per_layer():
@@ -48,39 +39,6 @@ def test_correlation_errors():
         id_loss_correlation(np.zeros((5, 3)), np.arange(5.0))
     with pytest.raises(NonFiniteError):
         id_loss_correlation(np.ones((5, 3)), np.array([1, 2, np.nan, 3, 4.0]))
-
-
-def test_entropy_equals_scipy_and_closed_forms():
-    rng = np.random.default_rng(1)
-    logits = 4.0 * rng.normal(size=(30, 200))
-    expected = entropy(softmax(logits, axis=1), axis=1)
-    np.testing.assert_allclose(token_entropies(logits), expected, atol=1e-12)
-    assert contextual_entropy(logits) == pytest.approx(expected.mean(), abs=1e-12)
-    assert contextual_entropy(np.zeros((3, 50))) == pytest.approx(np.log(50))  # uniform
-    assert contextual_entropy(np.array([[1000.0, 0.0, 0.0]])) == pytest.approx(0.0, abs=1e-12)
-
-
-def test_entropy_is_stable_and_handles_masked_logits():
-    huge = np.array([[1e4, 1e4 - 1.0, -1e4]], dtype=np.float32)
-    p = softmax(np.array([0.0, -1.0]))
-    assert token_entropies(huge)[0] == pytest.approx(entropy(p), abs=1e-6)
-    masked = np.array([[0.0, 0.0, -np.inf, -np.inf]])
-    assert token_entropies(masked)[0] == pytest.approx(np.log(2))
-    with pytest.raises(NonFiniteError):
-        token_entropies(np.array([[0.0, np.nan]]))
-    with pytest.raises(NonFiniteError):
-        token_entropies(np.array([[-np.inf, -np.inf]]))
-    with pytest.raises(GeometryError):
-        token_entropies(np.zeros(5))
-
-
-@settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), shift=st.floats(-1e3, 1e3))
-def test_entropy_invariant_to_logit_shift_and_bounded(seed, shift):
-    logits = np.random.default_rng(seed).normal(size=(5, 40)) * 3
-    values = token_entropies(logits)
-    np.testing.assert_allclose(token_entropies(logits + shift), values, atol=1e-9)
-    assert np.all(values >= 0) and np.all(values <= np.log(40) + 1e-12)
 
 
 def test_distance_preserving_reduction_keeps_every_distance():

@@ -42,6 +42,15 @@ def test_entropy_is_bounded_by_log_vocabulary(tiny):
     assert np.all(run.entropies <= np.log(tiny.model.config.vocab_size) + 1e-4)
 
 
+def test_entropies_equal_scipy_on_the_softmax_of_the_logits(tiny):
+    from scipy.special import softmax
+    from scipy.stats import entropy
+
+    run = extract(tiny, text=TEXT, keep_logits=True)
+    expected = entropy(softmax(run.logits.astype(np.float64), axis=1), axis=1)
+    np.testing.assert_allclose(run.entropies, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_no_special_tokens_by_default_and_bos_on_request(tiny):
     plain = tokenize(tiny, TEXT)
     with_bos = tokenize(tiny, TEXT, add_special_tokens=True)
