@@ -12,7 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from cache import ResultStore, StoreError, spec_key
+from cache import ResultStore, spec_key
+from cache.memo import memoize
 from geometry.clusters import CLUSTERS_VERSION, semantic_clusters
 from geometry.projection import PROJECTION_VERSION, aligned_projections, umap_projection
 from pipeline.analysis import Outcome
@@ -25,21 +26,9 @@ def derived_arrays(store: ResultStore | None, *, base_key: str, name: str, param
                    compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """``compute()``'s arrays, from the store when they were computed before for the same analysis."""
     spec = {"analysis": base_key, "view": name, **params}
-    key = spec_key(spec)
-    if store is not None:
-        try:
-            hit = store.get(key)
-        except StoreError:
-            hit = None
-        if hit is not None:
-            return dict(hit.arrays)
-    arrays = compute()
-    if store is not None:
-        try:
-            store.put(key, kind=DERIVED_KIND, spec=spec, meta={}, arrays=arrays)
-        except StoreError:
-            pass  # the view is still shown; it will simply be recomputed next time
-    return arrays
+    # A store that fails is not reported: the view is still shown, and simply recomputed next time.
+    return memoize(store, spec_key(spec), decode=lambda record: dict(record.arrays), compute=compute,
+                   encode=lambda arrays: dict(kind=DERIVED_KIND, spec=spec, meta={}, arrays=arrays)).value
 
 
 def token_clusters(outcome: Outcome, *, layer: int, n_clusters: int, points: Points,

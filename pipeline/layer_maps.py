@@ -18,12 +18,12 @@ from typing import Sequence
 
 import numpy as np
 
-from cache import ResultStore, spec_key
+from cache import ResultStore, StoredResult, spec_key
+from cache.memo import memoize, recall
 from geometry.errors import GeometryError
 from geometry.layer_map import LAYER_MAP_VERSION, LayerGrid, layer_r2_grid
 from lm import BUNDLED_MODELS, LoadedModel, ModelSpec, extract, model_fingerprint, resolve_model
 from lm.alignment import aligned_positions, token_ends
-from pipeline.vocabulary import read_record, write_record
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
 from prompts.steering import MAP_TEXTS
 
@@ -112,24 +112,34 @@ def layer_grid(model_a: str, model_b: str, *, store: ResultStore | None, texts: 
                 "texts": texts_digest(texts), "relative_ridge": relative_ridge, "test_fraction": test_fraction,
                 "seed": seed, "dtype": dtype, "version": [GRID_VERSION, LAYER_MAP_VERSION]}
     key = spec_key(key_spec)
-    hit = read_record(store, key)
-    if hit is not None and hit.kind == GRID_KIND:
-        grid = LayerGrid(r2_test=hit.arrays["r2_test"], **hit.meta["grid"])
-        return GridOutcome(model_a=hit.meta["model_a"], model_b=hit.meta["model_b"], n_layers_a=grid.r2_test.shape[0] - 1,
-                           n_layers_b=grid.r2_test.shape[1] - 1, grid=grid, from_cache=True,
-                           seconds=time.perf_counter() - started)
+
+    def decode(record: StoredResult) -> GridOutcome | None:
+        if record.kind != GRID_KIND:
+            return None
+        grid = LayerGrid(r2_test=record.arrays["r2_test"], **record.meta["grid"])
+        return GridOutcome(model_a=record.meta["model_a"], model_b=record.meta["model_b"],
+                           n_layers_a=grid.r2_test.shape[0] - 1, n_layers_b=grid.r2_test.shape[1] - 1, grid=grid,
+                           from_cache=True, seconds=time.perf_counter() - started)
+
     if only_cached:
-        return None
-    states_a, states_b, _ = aligned_states(model_a, model_b, texts=texts, dtype=dtype, loader=loader,
-                                           progress=progress)
-    progress(0.85, f"Fitting {states_a.shape[0]} × {states_b.shape[0]} maps on {states_a.shape[1]} aligned tokens")
-    grid = layer_r2_grid(states_a, states_b, relative_ridge=relative_ridge, test_fraction=test_fraction, seed=seed)
-    meta = {"model_a": specs[0].name, "model_b": specs[1].name,
-            "grid": {"n_tokens": grid.n_tokens, "n_train": grid.n_train, "relative_ridge": grid.relative_ridge,
-                     "test_fraction": grid.test_fraction, "seed": grid.seed}}
-    seconds = time.perf_counter() - started
-    write_record(store, key, kind=GRID_KIND, spec=key_spec, meta=meta,
-         arrays={"r2_test": grid.r2_test}, seconds=seconds)
-    progress(1.0, "Done")
-    return GridOutcome(model_a=specs[0].name, model_b=specs[1].name, n_layers_a=states_a.shape[0] - 1,
-                       n_layers_b=states_b.shape[0] - 1, grid=grid, from_cache=False, seconds=seconds)
+        return recall(store, key, decode=decode)[0]
+
+    def compute() -> GridOutcome:
+        states_a, states_b, _ = aligned_states(model_a, model_b, texts=texts, dtype=dtype, loader=loader,
+                                               progress=progress)
+        progress(0.85, f"Fitting {states_a.shape[0]} × {states_b.shape[0]} maps on {states_a.shape[1]} aligned tokens")
+        grid = layer_r2_grid(states_a, states_b, relative_ridge=relative_ridge, test_fraction=test_fraction, seed=seed)
+        progress(1.0, "Done")
+        return GridOutcome(model_a=specs[0].name, model_b=specs[1].name, n_layers_a=states_a.shape[0] - 1,
+                           n_layers_b=states_b.shape[0] - 1, grid=grid, from_cache=False,
+                           seconds=time.perf_counter() - started)
+
+    def encode(outcome: GridOutcome) -> dict:
+        grid = outcome.grid
+        meta = {"model_a": outcome.model_a, "model_b": outcome.model_b,
+                "grid": {"n_tokens": grid.n_tokens, "n_train": grid.n_train, "relative_ridge": grid.relative_ridge,
+                         "test_fraction": grid.test_fraction, "seed": grid.seed}}
+        return dict(kind=GRID_KIND, spec=key_spec, meta=meta, arrays={"r2_test": grid.r2_test}, seconds=outcome.seconds)
+
+    # A store that fails is not reported: the grid is shown, and recomputed next time.
+    return memoize(store, key, decode=decode, compute=compute, encode=encode).value

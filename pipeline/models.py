@@ -10,7 +10,8 @@ from typing import Collection
 
 import numpy as np
 
-from cache import ResultStore, spec_key
+from cache import ResultStore, StoredResult, spec_key
+from cache.memo import memoize, recall
 from geometry.cross_model import global_similarity
 from geometry.errors import GeometryError
 from geometry.emb2emb import fit_emb2emb, steering_transfer
@@ -18,7 +19,6 @@ from geometry.lle import lle_transfer
 from lm import ModelSpec, model_fingerprint, resolve_model
 from lm.embeddings import input_embeddings, vocabulary
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
-from pipeline.vocabulary import read_record, write_record
 from prompts.words import english_words
 
 CROSS_KIND = "cross_model"
@@ -99,13 +99,28 @@ def cross_model_analysis(model_a: str, model_b: str, *, store: ResultStore | Non
     key_spec = {"a": model_fingerprint(specs[0]), "b": model_fingerprint(specs[1]), "n_tokens": n_tokens,
                 "lle_k": lle_k, "version": CROSS_VERSION}
     key = spec_key(key_spec)
-    hit = read_record(store, key)
-    if hit is not None and hit.kind == CROSS_KIND:
-        meta = dict(hit.meta)
-        meta["tokens"] = tuple(meta["tokens"])
-        return CrossModelResult(**meta)
     if only_cached:
+        return recall(store, key, decode=_decode)[0]
+
+    def encode(result: CrossModelResult) -> dict:
+        return dict(kind=CROSS_KIND, spec=key_spec, meta=dataclasses.asdict(result) | {"tokens": list(result.tokens)},
+                    arrays={})
+
+    # A store that fails is not reported: the comparison is shown, and recomputed next time.
+    return memoize(store, key, decode=_decode, compute=lambda: _compare(specs, n_tokens=n_tokens, lle_k=lle_k,
+                                                                       dtype=dtype, loader=loader, progress=progress),
+                   encode=encode).value
+
+
+def _decode(record: StoredResult) -> CrossModelResult | None:
+    if record.kind != CROSS_KIND:
         return None
+    return CrossModelResult(**(dict(record.meta) | {"tokens": tuple(record.meta["tokens"])}))
+
+
+def _compare(specs: list[ModelSpec], *, n_tokens: int, lle_k: int, dtype: str, loader: ModelLoader,
+             progress: Progress) -> CrossModelResult:
+    """The comparison itself (see :func:`cross_model_analysis`)."""
     matrices, vocabularies = [], []
     for index, spec in enumerate(specs):
         progress(0.1 + 0.35 * index, f"Loading {spec.name} and reading its embedding matrix")
@@ -137,8 +152,5 @@ def cross_model_analysis(model_a: str, model_b: str, *, store: ResultStore | Non
         steering_cosine=steering_cosine, steering_norm_ratio=steering_norm_ratio, steering_pairs=int(upper.size),
         lle_k=lle_k,
     )
-    meta = dataclasses.asdict(result)
-    meta["tokens"] = list(result.tokens)
-    write_record(store, key, kind=CROSS_KIND, spec=key_spec, meta=meta, arrays={})
     progress(1.0, "Done")
     return result

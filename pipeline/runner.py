@@ -10,7 +10,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from cache import ResultStore, StoreError, spec_key
+from cache import ResultStore, StoredResult, spec_key
+from cache.memo import keep, recall
 from geometry.cosine import mean_cosine_similarities
 from geometry.errors import GeometryError
 from geometry.neighbors import Neighbors
@@ -97,11 +98,15 @@ def build_spec(request: Request) -> tuple[ModelSpec, AnalysisSpec]:
     return model, spec
 
 
+def decode_analysis(record: StoredResult) -> Analysis | None:
+    """The analysis a stored record holds (None for a record of another kind)."""
+    return None if record.kind != KIND else from_record(record.meta, dict(record.arrays))
+
+
 def cached(store: ResultStore | None, key: str) -> Analysis | None:
-    if store is None:
-        return None
-    record = store.get(key)
-    return None if record is None or record.kind != KIND else from_record(record.meta, dict(record.arrays))
+    """The analysis stored under ``key``, or None; a store that cannot be read raises StoreError."""
+    record = None if store is None else store.get(key)
+    return None if record is None else decode_analysis(record)
 
 
 def _prompt_token_ids(loaded: LoadedModel, request: Request, notes: list[str]) -> tuple[np.ndarray, int]:
@@ -421,11 +426,7 @@ def _lookup(request: Request, store: ResultStore | None) -> _Lookup:
     replacing it."""
     model, spec = build_spec(request)
     key = spec_key(spec)
-    notice = ""
-    try:
-        hit = cached(store, key)
-    except StoreError as error:
-        hit, notice = None, f"The cache could not be read ({error}); computing afresh."
+    hit, notice = recall(store, key, decode=decode_analysis)
     if hit is not None and _lacks_an_extra(hit, request):
         request = dataclasses.replace(request, with_logits_id=request.with_logits_id or bool(np.isfinite(hit.logits_id)),
                                       with_token_neighbors=request.with_token_neighbors or hit.n_token_neighbors > 0)
@@ -433,17 +434,11 @@ def _lookup(request: Request, store: ResultStore | None) -> _Lookup:
     return _Lookup(model=model, spec=spec, key=key, hit=hit, request=request, notice=notice)
 
 
-def _save(store: ResultStore | None, key: str, spec: AnalysisSpec, analysis: Analysis) -> str:
-    """Store a computed analysis; returns a notice if that failed ("" otherwise)."""
-    if store is None:
-        return ""
+def encode_analysis(spec: AnalysisSpec, analysis: Analysis) -> dict:
+    """The store record (:meth:`cache.ResultStore.put`'s keyword arguments) of a computed analysis."""
     meta, arrays = to_record(analysis)
-    try:
-        store.put(key, kind=KIND, spec=dataclasses.asdict(spec), meta=meta, arrays=arrays,
-                  layer_values=layer_series(analysis), seconds=analysis.compute_seconds)
-    except StoreError as error:
-        return f"The result could not be saved to the cache ({error})."
-    return ""
+    return dict(kind=KIND, spec=dataclasses.asdict(spec), meta=meta, arrays=arrays, layer_values=layer_series(analysis),
+                seconds=analysis.compute_seconds)
 
 
 def analyse(
@@ -506,7 +501,7 @@ def analyse_many(requests: Sequence[Request], *, store: ResultStore | None, load
                                on_hidden_states=on_hidden_states, forward_seconds=share)
             if store is not None:
                 progress(0.97, "Saving to the cache")
-            notice = _save(store, found.key, found.spec, analysis) or found.notice
+            notice = keep(store, found.key, encode_analysis(found.spec, analysis)) or found.notice
             outcomes[index] = Outcome(key=found.key, spec=found.spec, analysis=analysis, from_cache=False,
                                       seconds=time.perf_counter() - started, cache_notice=notice)
         progress(1.0, "Done")

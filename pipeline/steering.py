@@ -30,13 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from cache import ResultStore, spec_key
+from cache import ResultStore, StoredResult, spec_key
+from cache.memo import memoize, recall
 from geometry.errors import GeometryError
 from geometry.layer_map import LAYER_MAP_VERSION, fit_layer_map
 from lm import LoadedModel, extract, model_fingerprint, resolve_model
 from lm.steering import greedy_generate, next_token_log_probs, steerable_layers
 from pipeline.layer_maps import aligned_states, texts_digest, wants_bos
-from pipeline.vocabulary import read_record, write_record
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
 from prompts.steering import CONCEPTS, MAP_TEXTS, Concept
 
@@ -167,11 +167,25 @@ def steering_experiment(spec: SteeringSpec, *, store: ResultStore | None, loader
     started = time.perf_counter()
     key_spec = _key_spec(spec)
     key = spec_key(key_spec)
-    hit = read_record(store, key)
-    if hit is not None and hit.kind == STEERING_KIND:
-        return _from_meta(hit.meta, spec, seconds=time.perf_counter() - started)
+
+    def decode(record: StoredResult) -> SteeringResult | None:
+        return _from_meta(record.meta, spec, seconds=time.perf_counter() - started) if record.kind == STEERING_KIND else None
+
     if only_cached:
-        return None
+        return recall(store, key, decode=decode)[0]
+
+    def encode(result: SteeringResult) -> dict:
+        meta = dataclasses.asdict(result)
+        meta.pop("spec")
+        return dict(kind=STEERING_KIND, spec=key_spec, meta=meta, arrays={}, seconds=result.seconds)
+
+    # A store that fails is not reported: the result is shown, and recomputed next time.
+    return memoize(store, key, decode=decode, encode=encode,
+                   compute=lambda: _experiment(spec, loader=loader, progress=progress, started=started)).value
+
+
+def _experiment(spec: SteeringSpec, *, loader: ModelLoader, progress: Progress, started: float) -> SteeringResult:
+    """The experiment of :func:`steering_experiment`, computed."""
     concept = CONCEPTS[spec.concept]
     loaded_a = loader(resolve_model(spec.model_a), spec.dtype)
     if not 0 <= spec.layer_a <= loaded_a.n_layers:
@@ -229,9 +243,6 @@ def steering_experiment(spec: SteeringSpec, *, store: ResultStore | None, loader
         norm_b=float(np.linalg.norm(vector_b)), norm_transferred=norm_t, hidden_norm_b=hidden_norm,
         toward_tokens=toward_strings, away_tokens=tuple(loaded_b.tokenizer.decode([i]) for i in away_only),
         seconds=time.perf_counter() - started)
-    meta = dataclasses.asdict(result)
-    meta.pop("spec")
-    write_record(store, key, kind=STEERING_KIND, spec=key_spec, meta=meta, arrays={}, seconds=result.seconds)
     progress(1.0, "Done")
     return result
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cache import ResultStore, StoreError, spec_key
+from cache import ResultStore, StoredResult, spec_key
+from cache.memo import memoize, recall
 from geometry.embedding_id import (EMBEDDING_ID_VERSION, CleanRows, EmbeddingID, RowSummary, check_enough_rows,
                                    clean_embedding_rows, embedding_id_from_rows, row_summary, sample_rows)
 from geometry.neighbors import nearest_neighbors
-from lm import model_fingerprint, resolve_model
+from lm import ModelSpec, model_fingerprint, resolve_model
 from lm.embeddings import input_embeddings, vocabulary
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
 
@@ -82,36 +83,25 @@ def special_token_ids(loaded) -> list[int]:
     return sorted(ids)
 
 
-def read_record(store: ResultStore | None, key: str, **options):
-    """The stored record under ``key``, or None (no store, absent, or unreadable)."""
-    if store is None:
-        return None
-    try:
-        return store.get(key, **options)
-    except StoreError:
-        return None
-
-
-def write_record(store: ResultStore | None, key: str, **record) -> None:
-    """Store a record; a store that fails is ignored (the result is shown and recomputed next time)."""
-    if store is not None:
-        try:
-            store.put(key, **record)
-        except StoreError:
-            pass  # the result is shown anyway; recomputed next time
-
-
 def result_spec(fingerprint: str, max_points: int | None) -> dict:
     return {"model": fingerprint, "max_points": max_points, "version": EMBEDDING_ID_VERSION}
 
 
-def _from_record(record, *, fingerprint: str, started: float) -> VocabularyGeometry:
+def _from_record(record: StoredResult, *, fingerprint: str, started: float) -> VocabularyGeometry | None:
+    if record.kind != EMBEDDING_KIND or "rows" not in record.arrays:
+        return None
     meta, arrays = record.meta, record.arrays
     return VocabularyGeometry(
         model_name=meta["model_name"], fingerprint=fingerprint, result=EmbeddingID(**meta["result"]),
         rows=arrays["rows"], local_ids=arrays["local_ids"], neighbors=arrays["neighbors"],
         tokens=tuple(meta["tokens"]), dropped=dict(meta["dropped"]), from_cache=True,
         seconds=time.perf_counter() - started)
+
+
+def _block_from_record(record: StoredResult) -> RowSummary | None:
+    if record.kind != BLOCK_KIND:
+        return None
+    return RowSummary(**{name: record.arrays[name] for name in ("r1", "r2", "local_ids", "indices")})
 
 
 def search_by_blocks(points: np.ndarray, *, store: ResultStore | None, block_spec: dict, k_local: int = K_LOCAL,
@@ -124,18 +114,16 @@ def search_by_blocks(points: np.ndarray, *, store: ResultStore | None, block_spe
     parts, computed_rows, computed_seconds = [], 0, 0.0
     for index, (start, stop) in enumerate(bounds):
         key = spec_key({**block_spec, "rows": [start, stop], "n": n, "k_local": k_local})
-        hit = read_record(store, key)
-        if hit is not None and hit.kind == BLOCK_KIND:
-            parts.append(RowSummary(**{name: hit.arrays[name] for name in ("r1", "r2", "local_ids", "indices")}))
-        else:
-            began = time.perf_counter()
-            summary = row_summary(nearest_neighbors(points, k=k_local, query_rows=(start, stop)), k_local=k_local,
-                                  k_show=K_SHOW)
-            write_record(store, key, kind=BLOCK_KIND, spec={**block_spec, "rows": [start, stop], "n": n}, meta={},
-                 arrays=dataclasses.asdict(summary))
-            parts.append(summary)
+        block = memoize(
+            store, key, decode=_block_from_record,
+            compute=lambda: row_summary(nearest_neighbors(points, k=k_local, query_rows=(start, stop)),
+                                        k_local=k_local, k_show=K_SHOW),
+            encode=lambda summary: dict(kind=BLOCK_KIND, spec={**block_spec, "rows": [start, stop], "n": n}, meta={},
+                                        arrays=dataclasses.asdict(summary)))
+        parts.append(block.value)
+        if not block.from_cache:
             computed_rows += stop - start
-            computed_seconds += time.perf_counter() - began
+            computed_seconds += block.seconds
         left = n - stop
         eta = f", about {left * computed_seconds / computed_rows:.0f} s left" if computed_rows and left else ""
         progress(0.1 + 0.85 * stop / n, f"Nearest neighbours: {stop:,} of {n:,} rows{eta}")
@@ -156,11 +144,31 @@ def vocabulary_geometry(model: str, *, store: ResultStore | None, max_points: in
     fingerprint = model_fingerprint(spec)
     key_spec = result_spec(fingerprint, max_points)
     key = spec_key(key_spec)
-    hit = read_record(store, key)
-    if hit is not None and hit.kind == EMBEDDING_KIND and "rows" in hit.arrays:
-        return _from_record(hit, fingerprint=fingerprint, started=started)
+
+    def decode(record: StoredResult) -> VocabularyGeometry | None:
+        return _from_record(record, fingerprint=fingerprint, started=started)
+
     if only_cached:
-        return None
+        return recall(store, key, decode=decode)[0]
+
+    def compute() -> VocabularyGeometry:
+        return _measure(spec, fingerprint=fingerprint, store=store, max_points=max_points, seed=seed, dtype=dtype,
+                        loader=loader, progress=progress, block_rows=block_rows, started=started)
+
+    def encode(found: VocabularyGeometry) -> dict:
+        meta = {"model_name": found.model_name, "result": dataclasses.asdict(found.result), "tokens": list(found.tokens),
+                "dropped": found.dropped}
+        return dict(kind=EMBEDDING_KIND, spec=key_spec, meta=meta, seconds=found.seconds,
+                    arrays={"rows": found.rows, "local_ids": found.local_ids, "neighbors": found.neighbors})
+
+    # A store that fails is not reported: the result is shown, and recomputed next time.
+    return memoize(store, key, decode=decode, compute=compute, encode=encode).value
+
+
+def _measure(spec: ModelSpec, *, fingerprint: str, store: ResultStore | None, max_points: int | None, seed: int,
+             dtype: str, loader: ModelLoader, progress: Progress, block_rows: int | None,
+             started: float) -> VocabularyGeometry:
+    """The computation of :func:`vocabulary_geometry` (its blocks of neighbours are stored as they are done)."""
     progress(0.02, f"Loading {spec.name}")
     loaded = loader(spec, dtype)
     matrix = input_embeddings(loaded).astype(np.float64)
@@ -181,9 +189,6 @@ def vocabulary_geometry(model: str, *, store: ResultStore | None, max_points: in
                "left out by the sample": clean.rows.size - rows.size}
     arrays = {"rows": rows.astype(np.int64), "local_ids": summary.local_ids,
               "neighbors": rows[summary.indices].astype(np.int32)}
-    meta = {"model_name": spec.name, "result": dataclasses.asdict(result), "tokens": tokens, "dropped": dropped}
-    write_record(store, key, kind=EMBEDDING_KIND, spec=key_spec, meta=meta, arrays=arrays,
-         seconds=time.perf_counter() - started)
     progress(1.0, "Done")
     return VocabularyGeometry(model_name=spec.name, fingerprint=fingerprint, result=result, rows=arrays["rows"],
                               local_ids=summary.local_ids, neighbors=arrays["neighbors"], tokens=tuple(tokens),
@@ -196,7 +201,7 @@ def stored_embedding_results(store: ResultStore | None) -> list[dict]:
         return []
     rows = []
     for key in store.keys(kind=EMBEDDING_KIND):
-        record = read_record(store, key, arrays=())
+        record, _ = recall(store, key, decode=lambda found: found, arrays=())
         if record is not None and "result" in record.meta:
             result = {name: value for name, value in record.meta["result"].items()}
             sample = record.spec.get("max_points")
