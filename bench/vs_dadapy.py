@@ -39,9 +39,11 @@ WORKER = ROOT / "bench" / "_dadapy_worker.py"
 
 
 def ours(hidden: np.ndarray) -> dict:
-    suites, overlap = suites_over_layers(hidden[1:], settings=SETTINGS, with_token_neighbors=False)
-    return {"twonn_linear": [s.twonn_linear for s in suites], "twonn_mle": [s.twonn_mle for s in suites],
-            "gride": [list(s.gride) for s in suites], "overlap": overlap.tolist()}
+    suites, pairs = suites_over_layers(hidden[1:], settings=SETTINGS, with_token_neighbors=False)
+    gride = [column for column in suites[0].values if column.startswith("gride_")]
+    return {"twonn_linear": [s.values["twonn_linear"] for s in suites], "twonn_mle": [s.values["twonn_mle"] for s in suites],
+            "gride": [[s.values[column] for column in gride] for s in suites],
+            "overlap": [[pair.values[f"overlap_k{k}"] for k in range(1, SETTINGS.overlap_k + 1)] for pair in pairs]}
 
 
 def dadapy(python: str, cloud: Path, mode: str) -> dict:

@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 
 from geometry.errors import DegenerateCloudError, GeometryError
+from geometry.statistic import Measurement, Statistic
 from geometry.validation import check_points
 
 COSINE_VERSION = 1
@@ -144,3 +145,17 @@ def _mean_from_sums(unit_sum: np.ndarray, self_sum: float, n: int, n_zero: int, 
         n_points=n,
         n_zero_vectors=n_zero,
     )
+
+
+def _cosine_statistic(points, *, settings) -> Measurement:
+    """Both means of one layer's token cloud (zero vectors: cosine 0, as scikit-learn does)."""
+    with_diagonal, without_diagonal = mean_cosine_similarities(points, zero_vectors="zero")
+    return Measurement(values={"cosine": with_diagonal.value, "cosine_offdiagonal": without_diagonal.value})
+
+
+_COSINE_LABELS = {"cosine": "mean cosine similarity", "cosine_offdiagonal": "mean cosine similarity (off-diagonal)"}
+STATISTIC = Statistic(
+    name="cosine", label="mean cosine similarity", version=COSINE_VERSION, needs="points", compute=_cosine_statistic,
+    columns=lambda settings: tuple(_COSINE_LABELS), column_label=_COSINE_LABELS.__getitem__, selectable=("cosine",),
+    at_embeddings=True, axis="mean cosine similarity",
+    description="The mean cosine similarity of the raw token vectors, full N×N matrix (or off-diagonal pairs).")

@@ -35,6 +35,7 @@ import numpy as np
 from geometry.duplicates import remove_duplicates
 from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsError
 from geometry.neighbors import Neighbors, nearest_neighbors
+from geometry.statistic import Measurement, Statistic
 from geometry.validation import check_points, check_positive_int
 
 GRIDE_VERSION = 2  # 2: DADApy's tie rule (was: ties raised by 1e-6, no clamp)
@@ -210,3 +211,27 @@ def gride(points, *, range_scaling: int = 2) -> GrideResult:
     """GRIDE intrinsic dimension of an (n, d) cloud at one range scaling; duplicates removed first."""
     neighbors, n_duplicates = _deduplicated_neighbors(points, k=range_scaling, what=f"GRIDE at range scaling {range_scaling}")
     return gride_from_neighbors(neighbors, range_scaling=range_scaling, n_duplicates=n_duplicates)
+
+
+def _gride_statistic(cloud, *, settings) -> Measurement:
+    """GRIDE at range scalings 2, 4, … up to ``settings.max_range_scaling`` on one layer's distinct
+    points (the scalings the layer has too few distinct points for are left out, with a note)."""
+    scalings = available_range_scalings(10**9, max_range_scaling=settings.max_range_scaling)
+    skipped = [s for s in scalings if s > cloud.neighbors.k]
+    problems = [f"GRIDE at range scaling {', '.join(map(str, skipped))} needs {skipped[0] + 1} distinct tokens "
+                "or more, so it is left out"] if skipped else []
+    try:
+        results = gride_scan_from_neighbors(cloud.neighbors, range_scalings=[s for s in scalings if s not in skipped])
+    except GeometryError as error:
+        return Measurement(values={}, problems=(*problems, f"GRIDE: {error}"))
+    return Measurement(values={f"gride_{r.range_scaling}": r.id for r in results},
+                       errors={f"gride_{r.range_scaling}": r.error for r in results}, problems=tuple(problems))
+
+
+STATISTIC = Statistic(
+    name="gride", label="GRIDE", version=GRIDE_VERSION, needs="cloud", compute=_gride_statistic,
+    columns=lambda settings: tuple(f"gride_{r}" for r in available_range_scalings(
+        10**9, max_range_scaling=settings.max_range_scaling)),
+    column_label=lambda column: f"GRIDE r={column.removeprefix('gride_')}",
+    selectable=("gride_2", "gride_4", "gride_8"), with_error=True, axis="intrinsic dimension",
+    description="GRIDE (Denti et al. 2022): the ratios r_{2n}/r_n of each distinct token's neighbours at range scaling 2n.")

@@ -19,6 +19,7 @@ import numpy as np
 
 from geometry.errors import GeometryError, TooFewPointsError
 from geometry.neighbors import Neighbors, nearest_neighbors
+from geometry.statistic import Measurement, Statistic
 from geometry.validation import check_points, check_positive_int
 
 OVERLAP_VERSION = 1
@@ -109,3 +110,19 @@ def consecutive_overlaps(layers: Sequence, *, ks: Iterable[int] = range(1, 7)) -
         for j, k in enumerate(ks):
             out[l, j] = overlap_from_neighbors(neighbors[l], neighbors[l + 1], k=k)
     return out
+
+
+def _overlap_statistic(previous: Neighbors, current: Neighbors, *, settings) -> Measurement:
+    """χ_k between two consecutive layers for k = 1..``settings.overlap_k`` (all tokens; NaN for a
+    k beyond the neighbours either layer has)."""
+    ks = range(1, min(settings.overlap_k, previous.k, current.k) + 1)
+    return Measurement(values={f"overlap_k{k}": overlap_from_neighbors(previous, current, k=k) for k in ks})
+
+
+STATISTIC = Statistic(
+    name="overlap", label="neighbourhood overlap", version=OVERLAP_VERSION, needs="pair", compute=_overlap_statistic,
+    columns=lambda settings: tuple(f"overlap_k{k}" for k in range(1, settings.overlap_k + 1)),
+    column_label=lambda column: f"neighbourhood overlap χ_{column.removeprefix('overlap_k')}",
+    selectable=("overlap_k1",), axis="overlap χ_k (share of shared neighbours)",
+    description="χ_k(l, l+1): the share of each token's k nearest neighbours at layer l that are still among "
+                "its k nearest at layer l + 1 (Viswanathan et al. 2025); chance level k/(N − 1).")

@@ -1,7 +1,9 @@
 """The per-layer suite: every statistic of one layer from one shared neighbour search.
 
-Used by the pipeline (one prompt, every layer) and by the benchmark. Statistics that compare two
-layers (neighbourhood overlap) take two prepared layers. :func:`suites_over_layers` runs the suite
+Used by the pipeline (one prompt, every layer) and by the benchmark. The per-layer scalars are the
+registered statistics (:mod:`geometry.registry`); those that compare two layers (neighbourhood
+overlap) take the neighbours of two consecutive layers. The per-token values (local ID, angles,
+neighbour lists, LLE weights) are the suite's own. :func:`suites_over_layers` runs the suite
 at every layer of a prompt, on several cores.
 """
 
@@ -9,21 +11,20 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from geometry.angles import angles_from_neighbors
 from geometry.blas import one_blas_thread
 from geometry.cloud import PreparedCloud, prepare_cloud
-from geometry.cosine import mean_cosine_similarities
 from geometry.errors import GeometryError
-from geometry.gride import available_range_scalings, gride_scan_from_neighbors
+from geometry.gride import available_range_scalings
 from geometry.lle import barycenter_weights
 from geometry.local_id import mle_from_neighbors
 from geometry.neighbors import Neighbors
-from geometry.overlap import overlap_from_neighbors
-from geometry.twonn import twonn_from_neighbors
+from geometry.registry import statistics
+from geometry.statistic import Measurement
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,14 @@ class SuiteSettings:
 
 @dataclass(frozen=True)
 class LayerSuite:
-    """Statistics of one layer (N tokens, R range scalings, K = token_neighbors).
+    """Statistics of one layer (N tokens, K = token_neighbors).
 
-    twonn_*:            TwoNN linear fit / MLE and their errors.
-    range_scalings (R,), gride (R,), gride_error (R,): the GRIDE scan (NaN where the layer has too
-                        few distinct points).
+    values, errors:     every registered per-layer statistic's columns (:mod:`geometry.registry`:
+                        ``twonn_linear``, ``gride_2``, ``cosine``, …) → its value / standard error
+                        (NaN where there is none). Pair statistics are measured by
+                        :func:`pair_statistics`.
     local_id (N,):      Levina–Bickel MLE per token (duplicates share their first occurrence's).
     angles (N,):        degrees between the vectors to the two nearest distinct neighbours.
-    cosine, cosine_offdiagonal: mean cosine similarity with / without the diagonal.
     neighbor_indices, neighbor_distances, lle_weights (N, K): each token's nearest tokens
                         (duplicates included), their distances and LLE reconstruction weights
                         (K = 0 when the suite ran with ``with_token_neighbors=False``).
@@ -71,17 +72,10 @@ class LayerSuite:
     problem:            why some value is missing ("" if none).
     """
 
-    twonn_linear: float
-    twonn_linear_error: float
-    twonn_mle: float
-    twonn_mle_error: float
-    range_scalings: np.ndarray
-    gride: np.ndarray
-    gride_error: np.ndarray
+    values: Mapping[str, float]
+    errors: Mapping[str, float]
     local_id: np.ndarray
     angles: np.ndarray
-    cosine: float
-    cosine_offdiagonal: float
     neighbor_indices: np.ndarray
     neighbor_distances: np.ndarray
     lle_weights: np.ndarray
@@ -94,29 +88,27 @@ def requested_range_scalings(settings: SuiteSettings) -> np.ndarray:
     return np.asarray(available_range_scalings(10**9, max_range_scaling=settings.max_range_scaling))
 
 
-def _id_statistics(cloud: PreparedCloud, settings: SuiteSettings) -> tuple[tuple, np.ndarray, np.ndarray, list[str]]:
-    problems, nan = [], float("nan")
-    scalings = requested_range_scalings(settings)
-    gride, gride_error = np.full(scalings.size, nan), np.full(scalings.size, nan)
-    try:
-        linear = twonn_from_neighbors(cloud.neighbors, method="linear", fraction=settings.twonn_fraction)
-        mle = twonn_from_neighbors(cloud.neighbors, method="mle")
-        twonn = (linear.id, linear.error, mle.id, mle.error)
-    except GeometryError as error:
-        return (nan, nan, nan, nan), gride, gride_error, [str(error)]
-    skipped = [int(s) for s in scalings if s > cloud.neighbors.k]
-    if skipped:
-        problems.append(f"GRIDE at range scaling {', '.join(map(str, skipped))} needs {skipped[0] + 1} distinct "
-                        "tokens or more, so it is left out")
-    supported = scalings <= cloud.neighbors.k
-    try:
-        results = gride_scan_from_neighbors(cloud.neighbors, range_scalings=scalings[supported])
-    except GeometryError as error:
-        problems.append(f"GRIDE: {error}")
-    else:
-        gride[supported] = [result.id for result in results]
-        gride_error[supported] = [result.error for result in results]
-    return twonn, gride, gride_error, problems
+def _measure_all(needs: str, inputs: tuple, settings: SuiteSettings, *, embeddings: bool = False) -> Measurement:
+    """Every registered statistic that needs ``needs``, measured on ``inputs``, as one Measurement."""
+    values, errors, problems = {}, {}, []
+    for statistic in statistics():
+        if statistic.needs == needs and (statistic.at_embeddings or not embeddings):
+            found = statistic.measure(*inputs, settings=settings)
+            values |= found.values
+            errors |= found.errors
+            problems += found.problems
+    return Measurement(values=values, errors=errors, problems=tuple(problems))
+
+
+def embedding_statistics(points, *, settings: SuiteSettings) -> Measurement:
+    """The registered statistics measured at layer 0 too (``at_embeddings``), on the input embeddings."""
+    return _measure_all("points", (np.asarray(points),), settings, embeddings=True)
+
+
+def pair_statistics(previous: Neighbors, current: Neighbors, *, settings: SuiteSettings) -> Measurement:
+    """The registered statistics of two consecutive layers (χ_k, …) from the neighbours of all
+    their tokens (no de-duplication)."""
+    return _measure_all("pair", (previous, current), settings)
 
 
 def _per_token(values_on_distinct: np.ndarray, cloud: PreparedCloud) -> np.ndarray:
@@ -124,13 +116,15 @@ def _per_token(values_on_distinct: np.ndarray, cloud: PreparedCloud) -> np.ndarr
 
 
 def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings, with_token_neighbors: bool = True) -> LayerSuite:
-    """Every single-layer statistic from the layer's prepared cloud (no further neighbour search).
+    """Every single-layer statistic from the layer's prepared cloud (no further neighbour search):
+    the registered ones (``points`` and ``cloud``), then the per-token ones.
 
     ``with_token_neighbors=False`` leaves out each token's neighbour list and LLE weights (what the
     Tokens page lists for one token; a quarter of the suite's time and most of a stored result):
     the three arrays then have zero columns.
     """
-    twonn, gride, gride_error, problems = _id_statistics(cloud, settings)
+    measured = [_measure_all("cloud", (cloud,), settings), _measure_all("points", (cloud.points,), settings)]
+    problems = [problem for found in measured for problem in found.problems]
     n_tokens = cloud.points.shape[0]
     local = np.full(n_tokens, np.nan, dtype=np.float32)
     if cloud.neighbors.k < settings.local_k:
@@ -150,16 +144,11 @@ def layer_suite(cloud: PreparedCloud, *, settings: SuiteSettings, with_token_nei
     indices = cloud.all_neighbors.indices[:, :k]
     weights = (barycenter_weights(cloud.points, indices, reg=settings.lle_reg) if k
                else np.zeros((n_tokens, 0)))
-    with_diagonal, without_diagonal = mean_cosine_similarities(cloud.points, zero_vectors="zero")
     return LayerSuite(
-        *twonn,
-        range_scalings=requested_range_scalings(settings),
-        gride=gride,
-        gride_error=gride_error,
+        values={name: value for found in measured for name, value in found.values.items()},
+        errors={name: error for found in measured for name, error in found.errors.items()},
         local_id=local,
         angles=angles,
-        cosine=with_diagonal.value,
-        cosine_offdiagonal=without_diagonal.value,
         neighbor_indices=indices.astype(np.int32),
         neighbor_distances=cloud.all_neighbors.distances[:, :k].astype(np.float32),
         lle_weights=weights.astype(np.float32),
@@ -176,11 +165,6 @@ def prepare_layer(points, *, settings: SuiteSettings,
     return prepare_cloud(points, k_distinct=settings.k_distinct, k_all=settings.k_all, search=search)
 
 
-def consecutive_overlap(previous: PreparedCloud, current: PreparedCloud, *, settings: SuiteSettings) -> np.ndarray:
-    """χ_k between two layers for k = 1..overlap_k (all tokens, no de-duplication)."""
-    return _overlap_of_neighbors(previous.all_neighbors, current.all_neighbors, settings)
-
-
 class LayerGeometryError(GeometryError):
     """A layer of a stack has no measurable geometry; ``layer`` is its index in the stack (the
     original error is the ``__cause__``)."""
@@ -192,15 +176,16 @@ class LayerGeometryError(GeometryError):
 
 def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings, with_token_neighbors: bool = True,
                        search: Callable[[np.ndarray, int], Neighbors] | None = None, workers: int = 2,
-                       on_layer: Callable[[int], None] | None = None) -> tuple[list[LayerSuite], np.ndarray]:
-    """The suite at every layer of a stack and χ_k (k = 1..overlap_k) between consecutive layers.
+                       on_layer: Callable[[int], None] | None = None) -> tuple[list[LayerSuite], list[Measurement]]:
+    """The suite at every layer of a stack and the pair statistics (χ_k, …) of consecutive layers.
 
     Layers are independent, so ``workers`` threads take them in turn (NumPy's loops, its sorts and
     BLAS release the GIL); the numbers do not depend on ``workers``. Each layer's cloud is dropped
-    once its suite is done; only the few neighbours overlap needs are kept. ``on_layer(i)`` is
-    called in the caller's thread, in layer order, as each layer finishes.
+    once its suite is done; only the neighbours of all its tokens are kept for the pair
+    statistics. ``on_layer(i)`` is called in the caller's thread, in layer order, as each layer
+    finishes.
 
-    Returns the suites (one per layer) and the (L − 1, overlap_k) overlaps.
+    Returns the suites (one per layer) and the L − 1 pair measurements (row l: layers l and l + 1).
     Raises LayerGeometryError (with the stack index) for the first layer that cannot be measured.
     """
 
@@ -209,8 +194,7 @@ def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings,
             cloud = prepare_layer(layers[index], settings=settings, search=search)
         except GeometryError as error:
             raise LayerGeometryError(index, error) from error
-        near = cloud.all_neighbors.first(min(settings.overlap_k, cloud.all_neighbors.k))
-        near = Neighbors(distances=near.distances.copy(), indices=near.indices.copy())
+        near = Neighbors(distances=cloud.all_neighbors.distances.copy(), indices=cloud.all_neighbors.indices.copy())
         return layer_suite(cloud, settings=settings, with_token_neighbors=with_token_neighbors), near
 
     def results():
@@ -220,19 +204,12 @@ def suites_over_layers(layers: Sequence[np.ndarray], *, settings: SuiteSettings,
         with one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
             yield from pool.map(one_layer, range(len(layers)))  # re-raises a worker's error in order
 
-    suites, overlaps, previous = [], [], None
+    suites, pairs, previous = [], [], None
     for index, (suite, near) in enumerate(results()):
         suites.append(suite)
         if previous is not None:
-            overlaps.append(_overlap_of_neighbors(previous, near, settings))
+            pairs.append(pair_statistics(previous, near, settings=settings))
         previous = near
         if on_layer is not None:
             on_layer(index)
-    return suites, np.array(overlaps, dtype=np.float64).reshape(-1, settings.overlap_k)
-
-
-def _overlap_of_neighbors(previous: Neighbors, current: Neighbors, settings: SuiteSettings) -> np.ndarray:
-    values = np.full(settings.overlap_k, np.nan)
-    for k in range(1, min(settings.overlap_k, previous.k, current.k) + 1):
-        values[k - 1] = overlap_from_neighbors(previous, current, k=k)
-    return values
+    return suites, pairs

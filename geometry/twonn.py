@@ -25,6 +25,7 @@ import numpy as np
 from geometry.duplicates import remove_duplicates
 from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsError
 from geometry.neighbors import Neighbors, nearest_neighbors
+from geometry.statistic import Measurement, Statistic
 from geometry.validation import check_points
 
 TWONN_VERSION = 1
@@ -103,3 +104,22 @@ def twonn(points, *, method: TwoNNMethod = "linear", fraction: float = 0.9) -> T
         )
     neighbors = nearest_neighbors(dedup.points, k=2)
     return twonn_from_neighbors(neighbors, method=method, fraction=fraction, n_duplicates=dedup.n_removed)
+
+
+def _twonn_statistic(cloud, *, settings) -> Measurement:
+    """Both TwoNN estimates of one layer's prepared cloud (``cloud.neighbors``: its distinct points)."""
+    try:
+        linear = twonn_from_neighbors(cloud.neighbors, method="linear", fraction=settings.twonn_fraction)
+        mle = twonn_from_neighbors(cloud.neighbors, method="mle")
+    except GeometryError as error:
+        return Measurement(values={}, problems=(str(error),))
+    return Measurement(values={"twonn_linear": linear.id, "twonn_mle": mle.id},
+                       errors={"twonn_linear": linear.error, "twonn_mle": mle.error})
+
+
+_TWONN_LABELS = {"twonn_linear": "TwoNN (linear fit)", "twonn_mle": "TwoNN (MLE)"}
+STATISTIC = Statistic(
+    name="twonn", label="TwoNN", version=TWONN_VERSION, needs="cloud", compute=_twonn_statistic,
+    columns=lambda settings: tuple(_TWONN_LABELS), column_label=_TWONN_LABELS.__getitem__, with_error=True,
+    axis="intrinsic dimension",
+    description="TwoNN (Facco et al. 2017): the ratios r2/r1 of each distinct token's two nearest neighbours.")

@@ -36,7 +36,7 @@ import pandas as pd
 from cache import Membership, ResultStore, StoreError, spec_key
 from geometry.suite import SuiteSettings
 from lm import LoadedModel, ModelSpec, PromptError, load_model
-from pipeline.analysis import KIND, Analysis, from_record
+from pipeline.analysis import KIND, from_record, stored_array_names
 from pipeline.corpus_stats import CorpusItem
 from pipeline.runner import ModelLoader, Request, analyse_many, build_spec
 from pipeline.spec import ANALYSIS_VERSION, DEFAULT_MAX_TOKENS, text_hash
@@ -45,7 +45,6 @@ from pipeline.spec import ANALYSIS_VERSION, DEFAULT_MAX_TOKENS, text_hash
 # ``n_token_neighbours`` is the field's earlier spelling, still in results stored before the rename.
 _CHECK_FIELDS = ("logits_id", "mean_loss", "n_token_neighbors", "n_token_neighbours")
 # Arrays that corpus statistics never use (about 90 % of a stored analysis): not read by default.
-NEIGHBOR_ARRAYS = ("neighbor_indices", "neighbor_distances", "lle_weights")
 
 
 class CorpusError(ValueError):
@@ -522,8 +521,7 @@ def load_corpus(store: ResultStore, corpus: str, *, config_id: str | None = None
     frame = _select(frame, corpus, config_id, model_fingerprint, dtype, settings, current_only)
     if shuffle_index is not None:
         frame = frame[frame["shuffle_index"] == shuffle_index]
-    names = None if with_neighbors else [f.name for f in dataclasses.fields(Analysis)
-                                          if "ndarray" in str(f.type) and f.name not in NEIGHBOR_ARRAYS]
+    names = None if with_neighbors else stored_array_names(with_neighbors=False)
     items = []
     for row in frame.itertuples():
         record = store.get(row.key, arrays=names)

@@ -12,15 +12,15 @@ import numpy as np
 
 from cache import ResultStore, StoredResult, spec_key
 from cache.memo import keep, recall
-from geometry.cosine import mean_cosine_similarities
 from geometry.errors import GeometryError
 from geometry.neighbors import Neighbors
 from geometry.shuffle import max_shuffle_index, shuffle_tokens
 from geometry.sinks import SINK_NORM_FACTOR, attention_sinks, sink_norm_ratios
-from geometry.suite import LayerGeometryError, SuiteSettings, requested_range_scalings, suites_over_layers
+from geometry.suite import (LayerGeometryError, SuiteSettings, embedding_statistics, requested_range_scalings,
+                            suites_over_layers)
 from lm import Extraction, LoadedModel, ModelSpec, PromptError, load_model, model_fingerprint, resolve_model, tokenize
 from lm.extract import extract_batch
-from pipeline.analysis import KIND, Analysis, Outcome, from_record, layer_series, to_record
+from pipeline.analysis import KIND, Analysis, Outcome, collect_statistics, from_record, layer_series, to_record
 from pipeline.spec import DEFAULT_MAX_TOKENS, AnalysisSpec, statistic_versions, text_hash
 
 _PROGRESS_INTERVAL = 0.25  # seconds between progress reports of the per-layer loop
@@ -207,18 +207,20 @@ def _layer_list(layers: list[int]) -> str:
     return ("layer " if len(layers) == 1 else "layers ") + text
 
 
-def _grouped_problems(suites) -> list[str]:
-    """One note per distinct problem, naming the layers it happened at."""
+def _grouped_problems(suites, pairs=()) -> list[str]:
+    """One note per distinct problem, naming the layers it happened at (for a statistic of two
+    consecutive layers, the first of the two)."""
     layers_by_problem: dict[str, list[int]] = {}
-    for layer, suite in enumerate(suites, start=1):
-        for problem in filter(None, suite.problem.split("; ")):
+    for layer, problems in [*enumerate((suite.problem.split("; ") for suite in suites), start=1),
+                            *enumerate((pair.problems for pair in pairs), start=1)]:
+        for problem in filter(None, problems):
             layers_by_problem.setdefault(problem, []).append(layer)
     return [f"{_layer_list(layers).capitalize()}: {problem}." for problem, layers in layers_by_problem.items()]
 
 
 def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Progress, notes: list[str], *,
                       search: Callable[[np.ndarray, int], Neighbors] | None = None, with_token_neighbors: bool = True):
-    """The suite at layers 1..L and the overlap between consecutive layers (one search per layer,
+    """The suite at layers 1..L and the statistics of consecutive layers (one search per layer,
     by ``search`` when given, see :func:`neighbor_search`; two layers at a time on two cores)."""
     n_layers = hidden.shape[0] - 1
     reported = [-1.0]
@@ -233,12 +235,12 @@ def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Pro
 
     progress(0.35, f"Measuring geometry of {n_layers} layers")
     try:
-        suites, overlaps = suites_over_layers(hidden[1:], settings=settings, search=search,
+        suites, pairs = suites_over_layers(hidden[1:], settings=settings, search=search,
                                               with_token_neighbors=with_token_neighbors, workers=_GEOMETRY_WORKERS,
                                               on_layer=on_layer)
     except LayerGeometryError as error:
         raise PromptError(f"Layer {error.layer + 1} has no measurable geometry: {error}") from error
-    notes.extend(_grouped_problems(suites))
+    notes.extend(_grouped_problems(suites, pairs))
     duplicates = np.array([s.n_duplicates for s in suites])
     if duplicates.max(initial=0) > 0:
         worst = int(np.argmax(duplicates))
@@ -246,7 +248,7 @@ def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Pro
             f"Exact duplicate points were removed before estimating ID at {int((duplicates > 0).sum())} layers "
             f"(most: {int(duplicates[worst])} of {hidden.shape[1]} at layer {worst + 1})."
         )
-    return suites, overlaps
+    return suites, pairs
 
 
 @dataclass(frozen=True)
@@ -330,7 +332,7 @@ def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: 
     n_prompt_tokens = forward.n_prompt_tokens
     if on_hidden_states is not None:
         on_hidden_states(hidden)
-    suites, overlap = _layer_statistics(hidden, request.settings, progress, notes,
+    suites, pairs = _layer_statistics(hidden, request.settings, progress, notes,
                                         search=neighbor_search(forward.device),
                                         with_token_neighbors=request.with_token_neighbors)
     scalings = requested_range_scalings(request.settings)
@@ -349,7 +351,7 @@ def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: 
         else:
             logits_ids[fits] = [result.id for result in results]
             logits_id_errors[fits] = [result.error for result in results]
-    cosine0 = [mean.value for mean in mean_cosine_similarities(hidden[0], zero_vectors="zero")]
+    embeddings = embedding_statistics(hidden[0], settings=request.settings)
 
     def column(name: str, dtype=np.float64) -> np.ndarray:
         return np.array([getattr(suite, name) for suite in suites], dtype=dtype)
@@ -378,18 +380,10 @@ def measure(request: Request, model: ModelSpec, forward: ModelRun, *, progress: 
         sink_positions=forward.sink_positions,
         keep_outlier_tokens=request.keep_outlier_tokens,
         layers=np.arange(1, len(suites) + 1),
-        twonn_linear=column("twonn_linear"),
-        twonn_linear_error=column("twonn_linear_error"),
-        twonn_mle=column("twonn_mle"),
-        twonn_mle_error=column("twonn_mle_error"),
         range_scalings=requested_range_scalings(request.settings),
-        gride=np.array([suite.gride for suite in suites]),
-        gride_error=np.array([suite.gride_error for suite in suites]),
+        statistics=collect_statistics(suites, pairs, embeddings, settings=request.settings),
         n_points=column("n_points", np.int64),
         n_duplicates=column("n_duplicates", np.int64),
-        cosine=np.array([cosine0[0], *column("cosine")]),
-        cosine_offdiagonal=np.array([cosine0[1], *column("cosine_offdiagonal")]),
-        overlap=overlap,
         local_id=np.stack([suite.local_id for suite in suites]),
         angles=np.stack([suite.angles for suite in suites]),
         neighbor_indices=np.stack([suite.neighbor_indices for suite in suites]),

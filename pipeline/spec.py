@@ -7,26 +7,28 @@ import importlib
 import json
 from dataclasses import dataclass, field
 
+from geometry import registry
 from geometry.suite import SuiteSettings
 
 # Bump when the pipeline changes what it stores (each statistic's own version is listed below).
 # 2: special tokens keep their place under a shuffle; special tokens and sinks leave the cloud.
-PIPELINE_VERSION = 2
+# 3: the per-layer statistics are stored as the registry declares them (geometry.registry).
+PIPELINE_VERSION = 3
 DEFAULT_MAX_TOKENS = 1024
 
-# What each statistic of an analysis is computed by: (name, module, version constant).
-_VERSIONED = (("angles", "geometry.angles", "ANGLES_VERSION"), ("cosine", "geometry.cosine", "COSINE_VERSION"),
-              ("gride", "geometry.gride", "GRIDE_VERSION"), ("logits_id", "geometry.id_loss", "ID_LOSS_VERSION"),
-              ("lle", "geometry.lle", "LLE_VERSION"), ("local_id", "geometry.local_id", "LOCAL_ID_VERSION"),
-              ("overlap", "geometry.overlap", "OVERLAP_VERSION"), ("shuffle", "geometry.shuffle", "SHUFFLE_VERSION"),
-              ("sinks", "geometry.sinks", "SINKS_VERSION"), ("twonn", "geometry.twonn", "TWONN_VERSION"))
+# The parts of an analysis that are not registered per-layer statistics (per-token values, the
+# shuffle, the sink rule, the logits ID): (name, module, version constant).
+_OTHER_PARTS = (("angles", "geometry.angles", "ANGLES_VERSION"), ("lle", "geometry.lle", "LLE_VERSION"),
+                ("local_id", "geometry.local_id", "LOCAL_ID_VERSION"), ("logits_id", "geometry.id_loss", "ID_LOSS_VERSION"),
+                ("shuffle", "geometry.shuffle", "SHUFFLE_VERSION"), ("sinks", "geometry.sinks", "SINKS_VERSION"))
 
 
 def statistic_versions() -> dict[str, int]:
-    """The version of the pipeline and of every statistic an analysis holds, read now (so that a
-    bump of any one of them changes every analysis key)."""
-    return {"pipeline": PIPELINE_VERSION, **{name: int(getattr(importlib.import_module(module), constant))
-                                             for name, module, constant in _VERSIONED}}
+    """The version of the pipeline, of every registered per-layer statistic (:mod:`geometry.registry`)
+    and of the other parts of an analysis, read now (so that a bump of any one of them changes
+    every analysis key)."""
+    others = {name: int(getattr(importlib.import_module(module), constant)) for name, module, constant in _OTHER_PARTS}
+    return {"pipeline": PIPELINE_VERSION, **registry.versions(), **others}
 
 
 def versions_digest(versions: dict[str, int]) -> int:

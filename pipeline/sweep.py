@@ -15,7 +15,7 @@ import numpy as np
 
 from cache import ResultStore
 from geometry.shuffle import shuffle_tokens
-from pipeline.analysis import ESTIMATOR_LABELS, Outcome, estimator_label  # noqa: F401 (re-exported)
+from pipeline.analysis import Outcome, estimator_label  # noqa: F401 (re-exported)
 from pipeline.runner import ModelLoader, Progress, Request, default_loader, no_progress, analyse
 
 
@@ -58,8 +58,8 @@ def estimator_values(analysis, estimator: str):
     """(ID per layer, standard error per layer) of ``estimator`` (a store name, e.g. ``gride_2``)."""
     if estimator.startswith("gride_"):
         return analysis.gride_at(int(estimator.split("_", 1)[1]))
-    if estimator in ESTIMATOR_LABELS:
-        return getattr(analysis, estimator), getattr(analysis, f"{estimator}_error")
+    if estimator in ("twonn_linear", "twonn_mle"):
+        return analysis.series(estimator)[1:]
     raise ValueError(f"unknown estimator {estimator!r}; use twonn_linear, twonn_mle or gride_<r>.")
 
 

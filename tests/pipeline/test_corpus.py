@@ -284,7 +284,7 @@ def test_batches_store_what_single_prompts_store(four, config, tiny_model_dir):
         assert a.meta["n_prompt_tokens"] == b.meta["n_prompt_tokens"]
         assert b.meta["logits_id"] == pytest.approx(a.meta["logits_id"], rel=1e-3)
         assert b.meta["mean_loss"] == pytest.approx(a.meta["mean_loss"], rel=1e-4)
-        np.testing.assert_allclose(b.arrays["twonn_mle"], a.arrays["twonn_mle"], rtol=1e-3)
+        np.testing.assert_allclose(b.arrays["twonn.values"], a.arrays["twonn.values"], rtol=1e-3)
     assert sorted(m.status for m in batched.members("four")) == ["done"] * 4 + ["failed"] * 4
 
 

@@ -1,6 +1,7 @@
 """Issue 11 findings 1 and 10: a shuffle keeps special tokens in place; special tokens and attention
 sinks stay out of the token cloud by default; every statistic's version is in the cache key."""
 
+import dataclasses
 import numpy as np
 import pytest
 
@@ -77,7 +78,8 @@ def test_bumping_any_statistic_version_changes_the_key(tiny_model_dir, monkeypat
     request = Request(model=str(tiny_model_dir), prompt=TEXT)
     first = analyse(request, store=store)
     assert analyse(request, store=store).from_cache
-    monkeypatch.setattr(geometry.cosine, "COSINE_VERSION", geometry.cosine.COSINE_VERSION + 1, raising=True)
+    bumped = dataclasses.replace(geometry.cosine.STATISTIC, version=geometry.cosine.STATISTIC.version + 1)
+    monkeypatch.setattr(geometry.cosine, "STATISTIC", bumped, raising=True)  # what the registry reads
     again = analyse(request, store=store)
     assert not again.from_cache and again.key != first.key
     assert dict(again.spec.statistic_versions)["cosine"] == dict(first.spec.statistic_versions)["cosine"] + 1
