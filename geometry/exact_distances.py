@@ -27,32 +27,82 @@ import numpy as np
 
 @numba.njit(nogil=True, cache=True)
 def _pair(xi, xj, lanes):  # pragma: no cover - compiled
+    # xi: the row already in float64 (converted once per row), xj: the candidate (float32 or float64).
     d = xi.size
     full = d - d % 32
     lanes[:] = 0.0
     for start in range(0, full, 32):
         for lane in range(32):  # 32 independent sums: vectorised without reordering any of them
-            e = np.float64(xi[start + lane]) - np.float64(xj[start + lane])
+            e = xi[start + lane] - np.float64(xj[start + lane])
             lanes[lane] += e * e
+    return _combine(lanes, xi, xj, full)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _combine(lanes, xi, xj, full):  # pragma: no cover - compiled
     width = 32
     while width > 1:  # pairwise: ((a0 + a1) + (a2 + a3)) + …
         width //= 2
         for lane in range(width):
             lanes[lane] = lanes[2 * lane] + lanes[2 * lane + 1]
     total = lanes[0]
-    for t in range(full, d):
-        e = np.float64(xi[t]) - np.float64(xj[t])
+    for t in range(full, xi.size):
+        e = xi[t] - np.float64(xj[t])
         total += e * e
     return total
 
 
 @numba.njit(nogil=True, cache=True)
-def _k_nearest(x, row, columns, count, k, lanes, squared, order, distances, indices):  # pragma: no cover - compiled
-    # Insertion sort by (ŝ, column): columns arrive ascending and only a strictly smaller ŝ moves an
-    # entry forward, so ties keep index order. A row has k + a few candidates, so this is short.
-    xi = x[row]
+def _two_pairs(xi, xa, xb, lanes_a, lanes_b):  # pragma: no cover - compiled
+    # ŝ(i, a) and ŝ(i, b) at once, each summed exactly as _pair sums it: xi is read once for both,
+    # and two 32-element steps per pass keep each lane's running sum in a register between them
+    # (lane l still adds t = l, l + 32, l + 64, … in that order).
+    d = xi.size
+    full = d - d % 32
+    lanes_a[:] = 0.0
+    lanes_b[:] = 0.0
+    start = 0
+    while start + 64 <= full:
+        for lane in range(32):
+            a, b = lanes_a[lane], lanes_b[lane]
+            v = xi[start + lane]
+            e = v - np.float64(xa[start + lane])
+            a += e * e
+            f = v - np.float64(xb[start + lane])
+            b += f * f
+            v = xi[start + 32 + lane]
+            e = v - np.float64(xa[start + 32 + lane])
+            a += e * e
+            f = v - np.float64(xb[start + 32 + lane])
+            b += f * f
+            lanes_a[lane], lanes_b[lane] = a, b
+        start += 64
+    if start < full:
+        for lane in range(32):
+            v = xi[start + lane]
+            e = v - np.float64(xa[start + lane])
+            lanes_a[lane] += e * e
+            f = v - np.float64(xb[start + lane])
+            lanes_b[lane] += f * f
+    return _combine(lanes_a, xi, xa, full), _combine(lanes_b, xi, xb, full)
+
+
+@numba.njit(nogil=True, cache=True)
+def _k_nearest(x, row, columns, count, k, xi, lanes, squared, order, distances, indices):  # pragma: no cover - compiled
+    # ŝ of every candidate (two at a time), then an insertion sort by (ŝ, column): columns arrive
+    # ascending and only a strictly smaller ŝ moves an entry forward, so ties keep index order. A
+    # row has k + a few candidates, so this is short.
+    for t in range(xi.size):
+        xi[t] = x[row, t]  # exact: float32 → float64, or a float64 copy
+    values = squared[count:2 * count]
+    t = 0
+    while t + 1 < count:
+        values[t], values[t + 1] = _two_pairs(xi, x[columns[t]], x[columns[t + 1]], lanes[0], lanes[1])
+        t += 2
+    if t < count:
+        values[t] = _pair(xi, x[columns[t]], lanes[0])
     for t in range(count):
-        value = _pair(xi, x[columns[t]], lanes)
+        value = values[t]
         place = t
         while place > 0 and squared[place - 1] > value:
             squared[place] = squared[place - 1]
@@ -67,21 +117,21 @@ def _k_nearest(x, row, columns, count, k, lanes, squared, order, distances, indi
 
 @numba.njit(nogil=True, cache=True)
 def _nearest_among(x, first_row, indptr, columns, k, distances, indices):  # pragma: no cover - compiled
-    lanes = np.empty(32)
+    lanes, xi = np.empty((2, 32)), np.empty(x.shape[1])
     longest = max(1, np.max(np.diff(indptr)))
-    squared, order = np.empty(longest), np.empty(longest, dtype=np.int64)
+    squared, order = np.empty(2 * longest), np.empty(longest, dtype=np.int64)
     for r in range(indptr.size - 1):
         start, stop = indptr[r], indptr[r + 1]
-        _k_nearest(x, first_row + r, columns[start:stop], stop - start, k, lanes, squared, order, distances[r],
+        _k_nearest(x, first_row + r, columns[start:stop], stop - start, k, xi, lanes, squared, order, distances[r],
                    indices[r])
 
 
 @numba.njit(nogil=True, cache=True)
 def _nearest_below(x, first_row, bounds, threshold, k, distances, indices):  # pragma: no cover - compiled
-    lanes = np.empty(32)
+    lanes, xi = np.empty((2, 32)), np.empty(x.shape[1])
     n = bounds.shape[1]
     columns = np.empty(n, dtype=np.int64)
-    squared, order = np.empty(n), np.empty(n, dtype=np.int64)
+    squared, order = np.empty(2 * n), np.empty(n, dtype=np.int64)
     counts = np.empty(bounds.shape[0], dtype=np.int64)
     for r in range(bounds.shape[0]):
         count = 0
@@ -91,7 +141,7 @@ def _nearest_below(x, first_row, bounds, threshold, k, distances, indices):  # p
                 count += 1
         counts[r] = count
         if count >= k:
-            _k_nearest(x, first_row + r, columns, count, k, lanes, squared, order, distances[r], indices[r])
+            _k_nearest(x, first_row + r, columns, count, k, xi, lanes, squared, order, distances[r], indices[r])
     return counts
 
 

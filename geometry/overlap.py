@@ -37,24 +37,39 @@ def _neighbors_for(cloud, *, k: int, name: str) -> Neighbors:
 def overlap_from_neighbors(neighbors_a: Neighbors, neighbors_b: Neighbors, *, k: int) -> float:
     """χ_k from two precomputed neighbour sets of the same N points (first k columns used)."""
     k = check_positive_int(k, name="k")
+    return float(overlaps_up_to(neighbors_a, neighbors_b, k_max=k)[k - 1])
+
+
+def overlaps_up_to(neighbors_a: Neighbors, neighbors_b: Neighbors, *, k_max: int) -> np.ndarray:
+    """χ_1 … χ_k_max (an array of k_max values) from two precomputed neighbour sets of the same N
+    points, from one comparison of their first k_max columns.
+
+    Each row holds distinct indices, so |N_k^a(i) ∩ N_k^b(i)| is the number of equal pairs
+    (a_p, b_q) with p, q < k: the k-th leading block of the (k_max × k_max) table of equal pairs,
+    read off its two-way cumulative sum (integers, so every χ_k is exactly what comparing the
+    first k columns alone gives).
+    """
+    k_max = check_positive_int(k_max, name="k_max")
     if neighbors_a.n_points != neighbors_b.n_points:
         raise GeometryError(
             f"the two clouds must hold the same tokens in the same order; got {neighbors_a.n_points} "
             f"and {neighbors_b.n_points} points."
         )
-    if neighbors_a.k < k or neighbors_b.k < k:
+    if neighbors_a.k < k_max or neighbors_b.k < k_max:
         raise TooFewPointsError(
-            f"the overlap at k={k} needs {k} neighbours per point; got {neighbors_a.k} and {neighbors_b.k}."
+            f"the overlap at k={k_max} needs {k_max} neighbours per point; got {neighbors_a.k} and {neighbors_b.k}."
         )
-    ia, ib = neighbors_a.indices[:, :k], neighbors_b.indices[:, :k]
+    ia, ib = neighbors_a.indices[:, :k_max], neighbors_b.indices[:, :k_max]
     n = ia.shape[0]
-    counts = np.empty(n, dtype=np.int64)
-    # Each row holds k distinct indices, so |A ∩ B| is the number of equal pairs (a, b).
-    rows_per_block = max(1, 2**22 // (k * k))
+    counts = np.empty((n, k_max), dtype=np.int64)
+    diagonal = np.arange(k_max)
+    rows_per_block = max(1, 2**22 // (k_max * k_max))
     for start in range(0, n, rows_per_block):
         stop = min(n, start + rows_per_block)
-        counts[start:stop] = (ia[start:stop, :, None] == ib[start:stop, None, :]).sum(axis=(1, 2))
-    return float(np.mean(counts / k))
+        equal = (ia[start:stop, :, None] == ib[start:stop, None, :]).astype(np.int64)
+        leading = equal.cumsum(axis=1).cumsum(axis=2)  # [r, p, q]: equal pairs among the first p+1, q+1
+        counts[start:stop] = leading[:, diagonal, diagonal]
+    return np.array([np.mean(counts[:, k - 1] / k) for k in range(1, k_max + 1)])
 
 
 def neighborhood_overlap(
@@ -115,8 +130,9 @@ def consecutive_overlaps(layers: Sequence, *, ks: Iterable[int] = range(1, 7)) -
 def _overlap_statistic(previous: Neighbors, current: Neighbors, *, settings) -> Measurement:
     """χ_k between two consecutive layers for k = 1..``settings.overlap_k`` (all tokens; NaN for a
     k beyond the neighbours either layer has)."""
-    ks = range(1, min(settings.overlap_k, previous.k, current.k) + 1)
-    return Measurement(values={f"overlap_k{k}": overlap_from_neighbors(previous, current, k=k) for k in ks})
+    k_max = min(settings.overlap_k, previous.k, current.k)
+    values = overlaps_up_to(previous, current, k_max=k_max) if k_max >= 1 else []
+    return Measurement(values={f"overlap_k{k}": float(value) for k, value in enumerate(values, start=1)})
 
 
 STATISTIC = Statistic(

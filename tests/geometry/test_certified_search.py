@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from geometry.exact_distances import exact_storage, nearest_among_candidates
@@ -45,6 +45,18 @@ def _round_to_bfloat16(values: np.ndarray) -> np.ndarray:
     return rounded.astype(np.uint32).view(np.float32)
 
 
+def _on_grid(x: np.ndarray, grid: str, scale: float) -> np.ndarray:
+    if grid == "float32":
+        x = x.astype(np.float32)
+    elif grid == "bfloat16":  # low-precision model states: few distinct values, many exact ties
+        x = _round_to_bfloat16(x)
+    elif grid == "float16":
+        x = np.clip(x / scale, -6e4, 6e4).astype(np.float16).astype(np.float32)
+    elif grid == "integers":  # exact ties in ŝ everywhere
+        x = np.round(x / scale * 2.0)
+    return x
+
+
 @st.composite
 def adversarial_clouds(draw):
     n = draw(st.integers(3, 70))
@@ -64,15 +76,10 @@ def adversarial_clouds(draw):
         i, j = rng.integers(n, size=2)
         x[i] = np.nextafter(x[j], np.inf) if draw(st.booleans()) else 2 * x[rng.integers(n)] - x[j]
     grid = draw(st.sampled_from(["float64", "float32", "bfloat16", "float16", "integers"]))
-    if grid == "float32":
-        x = x.astype(np.float32)
-    elif grid == "bfloat16":  # low-precision model states: few distinct values, many exact ties
-        x = _round_to_bfloat16(x)
-    elif grid == "float16":
-        x = np.clip(x / scale, -6e4, 6e4).astype(np.float16).astype(np.float32)
-    elif grid == "integers":  # exact ties in ŝ everywhere
-        x = np.round(x / scale * 2.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge scales overflow float32 (assumed away below)
+        x = _on_grid(x, grid, scale)
     x = np.asarray(x, dtype=np.float64)
+    assume(np.all(np.isfinite(x)))  # float32 rounding of the largest scales overflows to inf
     k = draw(st.integers(1, n - 1))
     return x, k
 
@@ -152,3 +159,40 @@ def test_huge_and_tiny_scales_do_not_overflow_or_underflow_float32():
         np.testing.assert_array_equal(found.indices, indices)
         np.testing.assert_array_equal(found.distances, distances)
         assert np.all(np.isfinite(found.distances)) and np.all(found.distances > 0)
+
+
+def _lane_order_reference(xi: np.ndarray, xj: np.ndarray) -> float:
+    """ŝ(i, j) summed in the documented order, in plain numpy float64 scalars (an oracle
+    independent of the compiled kernels): 32 lanes, lane l adding t ≡ l (mod 32) in order over the
+    first 32·⌊d/32⌋ features, the lanes combined pairwise, then the remaining features in order."""
+    e = np.asarray(xi, dtype=np.float64) - np.asarray(xj, dtype=np.float64)
+    full = e.size - e.size % 32
+    lanes = [np.float64(0.0)] * 32
+    for start in range(0, full, 32):
+        lanes = [lanes[lane] + e[start + lane] * e[start + lane] for lane in range(32)]
+    while len(lanes) > 1:
+        lanes = [lanes[2 * i] + lanes[2 * i + 1] for i in range(len(lanes) // 2)]
+    total = lanes[0]
+    for t in range(full, e.size):
+        total = total + e[t] * e[t]
+    return float(total)
+
+
+@pytest.mark.parametrize("d", [1, 31, 32, 33, 64, 95, 96, 97, 160, 577])
+@pytest.mark.parametrize("narrow", [True, False])
+def test_the_kernels_sum_in_the_documented_order(d, narrow):
+    """Every candidate's ŝ (the kernels take candidates two at a time, and one alone when their
+    count is odd) equals the lane-order oracle bit for bit, for float32 and float64 storage."""
+    rng = np.random.default_rng(d)
+    x = rng.normal(size=(9, d)) * 10.0 ** rng.integers(-3, 4, size=(9, 1))
+    x = x.astype(np.float32).astype(np.float64) if narrow else x
+    storage = exact_storage(x)
+    assert storage.dtype == (np.float32 if narrow else np.float64)
+    n = x.shape[0]
+    for count in (n - 1, n - 2):  # an even and an odd number of candidates per row
+        columns = np.concatenate([[j for j in range(n) if j != i][:count] for i in range(n)]).astype(np.int64)
+        indptr = np.arange(0, n * count + 1, count)
+        distances, indices = nearest_among_candidates(storage, first_row=0, indptr=indptr, columns=columns, k=count)
+        for i in range(n):
+            for distance, j in zip(distances[i], indices[i]):
+                assert distance == np.sqrt(_lane_order_reference(x[i], x[j]))

@@ -88,3 +88,20 @@ def test_errors():
         consecutive_overlaps([nearest_neighbors(rng.normal(size=(10, 2)), k=2), rng.normal(size=(10, 2))], ks=[1, 3])
     with pytest.raises(GeometryError):
         consecutive_overlaps([rng.normal(size=(10, 2))] * 2, ks=[])
+
+
+def test_all_k_at_once_equal_the_set_intersections():
+    """overlaps_up_to (one comparison, cumulative counts) against |A ∩ B| of Python sets per k."""
+    from geometry.neighbors import Neighbors
+    from geometry.overlap import overlaps_up_to
+
+    rng = np.random.default_rng(3)
+    n, k_max = 200, 6
+    a = np.array([rng.choice(n, size=k_max, replace=False) for _ in range(n)])
+    b = np.array([rng.permutation(row) for row in a])  # a's neighbours in another order …
+    b = np.where(rng.random((n, k_max)) < 0.4, n + np.arange(n * k_max).reshape(n, k_max), b)  # … some replaced
+    na = Neighbors(distances=np.zeros((n, k_max)), indices=a)
+    nb = Neighbors(distances=np.zeros((n, k_max)), indices=b)
+    expected = [np.mean([len(set(a[i, :k]) & set(b[i, :k])) / k for i in range(n)]) for k in range(1, k_max + 1)]
+    np.testing.assert_allclose(overlaps_up_to(na, nb, k_max=k_max), expected, rtol=1e-15)
+    assert 0 < expected[0] < expected[-1] < 1 and len(set(expected)) == k_max
