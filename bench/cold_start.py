@@ -64,7 +64,7 @@ def probe(tokens: int) -> dict:
     spec = resolve_model(None)
     loaded = timed("load the model", lambda: load_model(spec))
 
-    real_extract, real_statistics, real_kernel = runner.extract_batch, runner._layer_statistics, exact_distances._nearest_below
+    real_extract, real_statistics, real_kernel = runner.extract_batch, runner._layer_statistics, exact_distances._certified_rows
 
     def wrap(name, function):
         def wrapper(*args, **kwargs):
@@ -85,7 +85,7 @@ def probe(tokens: int) -> dict:
 
     runner.extract_batch = wrap("first analysis: forward", real_extract)
     runner._layer_statistics = wrap("first analysis: geometry", real_statistics)
-    exact_distances._nearest_below = kernel
+    exact_distances._certified_rows = kernel
     request = runner.Request(model=spec.name, prompt=prompts[0])
     timed("first analysis (total)", lambda: runner.analyse(request, store=None, loader=lambda *a, **k: loaded))
     runner.extract_batch, runner._layer_statistics = real_extract, real_statistics

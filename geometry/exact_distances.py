@@ -127,22 +127,52 @@ def _nearest_among(x, first_row, indptr, columns, k, distances, indices):  # pra
 
 
 @numba.njit(nogil=True, cache=True)
-def _nearest_below(x, first_row, bounds, threshold, k, distances, indices):  # pragma: no cover - compiled
-    lanes, xi = np.empty((2, 32)), np.empty(x.shape[1])
+def _certified_rows(x, first_row, bounds, kth, q, tau, eta, k, distances, indices):  # pragma: no cover - compiled
+    # Row r of the block is point i = first_row + r; bounds[r] holds its G_ij (G_ii = +inf) and
+    # kth[r] the k-th smallest of them. Over the columns with G_il ≤ kth[r] (k or more),
+    #   T_i = max(G_il + 2τ·q_l) + 2τ·q_i + 2η, rounded up to float32,
+    # bounds the true k-th neighbour's ŝ from above (geometry.neighbors.candidate_threshold); the
+    # candidates G_ij ≤ T_i get their exact ŝ and are sorted (_k_nearest).
     n = bounds.shape[1]
+    lanes, xi = np.empty((2, 32)), np.empty(x.shape[1])
     columns = np.empty(n, dtype=np.int64)
     squared, order = np.empty(2 * n), np.empty(n, dtype=np.int64)
     counts = np.empty(bounds.shape[0], dtype=np.int64)
     for r in range(bounds.shape[0]):
+        upper = -np.inf
+        for j in range(n):
+            if bounds[r, j] <= kth[r]:
+                upper = max(upper, np.float64(bounds[r, j]) + 2.0 * tau * q[j])
+        upper = upper + 2.0 * tau * q[first_row + r] + 2.0 * eta
+        threshold = np.float32(upper)
+        if np.float64(threshold) < upper:
+            threshold = np.nextafter(threshold, np.float32(np.inf))
         count = 0
         for j in range(n):
-            if bounds[r, j] <= threshold[r]:
+            if bounds[r, j] <= threshold:
                 columns[count] = j
                 count += 1
         counts[r] = count
         if count >= k:
             _k_nearest(x, first_row + r, columns, count, k, xi, lanes, squared, order, distances[r], indices[r])
     return counts
+
+
+def certified_rows(storage: np.ndarray, *, first_row: int, bounds: np.ndarray, kth: np.ndarray,
+                   squared_norms: np.ndarray, tau: float, eta: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The end of the certified search (:func:`geometry.neighbors.nearest_neighbors`) in one
+    compiled pass over rows ``first_row …``: from their float32 bounds G (R, n; +inf on the row
+    itself) and the k-th smallest of each row ``kth`` (R,), the threshold T_i, then the exact ŝ of
+    the candidates G_ij ≤ T_i. Returns (R, k) distances √ŝ and (R, k) int64 indices, ascending by
+    (ŝ, index)."""
+    n_rows = bounds.shape[0]
+    distances = np.empty((n_rows, k), dtype=np.float64)
+    indices = np.empty((n_rows, k), dtype=np.int64)
+    counts = _certified_rows(storage, int(first_row), bounds, kth, squared_norms, float(tau), float(eta), int(k),
+                             distances, indices)
+    if counts.min() < k:
+        raise AssertionError(f"a row has {counts.min()} candidates, fewer than k={k}: the bound is broken.")
+    return distances, indices
 
 
 def nearest_among_candidates(storage: np.ndarray, *, first_row: int, indptr: np.ndarray, columns: np.ndarray,
@@ -163,21 +193,6 @@ def nearest_among_candidates(storage: np.ndarray, *, first_row: int, indptr: np.
     indices = np.empty((n_rows, k), dtype=np.int64)
     _nearest_among(storage, int(first_row), indptr, columns, int(k), distances, indices)
     return distances, indices
-
-
-def nearest_below(storage: np.ndarray, *, first_row: int, bounds: np.ndarray, threshold: np.ndarray,
-                  k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """As :func:`nearest_among_candidates`, the candidates of row ``first_row + r`` being the columns
-    j with ``bounds[r, j] <= threshold[r]`` (float32 (R, n) and (R,); the row itself must be
-    excluded by its bound, e.g. +inf). Returns the distances, the indices and the candidate count
-    of each row (which must be ≥ k: the caller guarantees it)."""
-    n_rows = bounds.shape[0]
-    distances = np.empty((n_rows, k), dtype=np.float64)
-    indices = np.empty((n_rows, k), dtype=np.int64)
-    counts = _nearest_below(storage, int(first_row), bounds, threshold, int(k), distances, indices)
-    if counts.min() < k:
-        raise AssertionError(f"a row has {counts.min()} candidates, fewer than k={k}: the bound is broken.")
-    return distances, indices, counts
 
 
 def exact_storage(points: np.ndarray) -> np.ndarray:
