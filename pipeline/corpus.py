@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
@@ -39,7 +39,7 @@ from lm import LoadedModel, ModelSpec, PromptError, load_model
 from pipeline.analysis import KIND, from_record, stored_array_names
 from pipeline.corpus_stats import CorpusItem
 from pipeline.runner import ModelLoader, Request, analyse_many, build_spec
-from pipeline.spec import ANALYSIS_VERSION, DEFAULT_MAX_TOKENS, text_hash
+from pipeline.spec import ANALYSIS_VERSION, Extras, Method, fields_of, text_hash
 
 # Meta fields read to decide whether a stored result is complete (see _complete).
 # ``n_token_neighbours`` is the field's earlier spelling, still in results stored before the rename.
@@ -51,17 +51,15 @@ class CorpusError(ValueError):
     """A corpus cannot be planned or selected; the message says what to change."""
 
 
-@dataclass(frozen=True)
-class CorpusConfig:
-    """Everything about a corpus run except the prompts: the same for every unit, and picklable
-    (a distributed engine ships it to its workers). The device and thread count are not here:
-    they change how fast results come, not what they are (they belong to the loader)."""
+@dataclass(frozen=True, kw_only=True)
+class CorpusConfig(Method, Extras):
+    """Everything about a corpus run except the prompts and their shuffles: the model, the
+    :class:`pipeline.spec.Method` and the :class:`pipeline.spec.Extras`, the same for every
+    unit, and picklable (a distributed engine ships it to its workers). The device and thread
+    count are not here: they change how fast results come, not what they are (they belong to the
+    loader)."""
 
     model: str
-    dtype: str = "float32"
-    max_tokens: int = DEFAULT_MAX_TOKENS
-    add_special_tokens: bool = False
-    settings: SuiteSettings = field(default_factory=SuiteSettings)
     trust_remote_code: bool = False
     with_logits_id: bool = True
     # Each token's neighbour list and LLE weights: only the Tokens page shows them (it recomputes a
@@ -69,10 +67,9 @@ class CorpusConfig:
     with_token_neighbors: bool = False
 
     def request(self, text: str, *, shuffle_index: int = 0, seed: int = 0) -> Request:
-        return Request(model=self.model, prompt=text, dtype=self.dtype, add_special_tokens=self.add_special_tokens,
-                       max_tokens=self.max_tokens, shuffle_index=shuffle_index, seed=seed, settings=self.settings,
-                       trust_remote_code=self.trust_remote_code, with_logits_id=self.with_logits_id,
-                       with_token_neighbors=self.with_token_neighbors)
+        return Request(model=self.model, prompt=text, shuffle_index=shuffle_index, seed=seed,
+                       trust_remote_code=self.trust_remote_code, **fields_of(self, Method),
+                       **fields_of(self, Extras))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from geometry.suite import (LayerGeometryError, SuiteSettings, embedding_statist
 from lm import Extraction, LoadedModel, ModelSpec, PromptError, load_model, model_fingerprint, resolve_model, tokenize
 from lm.extract import extract_batch
 from pipeline.analysis import KIND, Analysis, Outcome, collect_statistics, from_record, layer_series, to_record
-from pipeline.spec import DEFAULT_MAX_TOKENS, AnalysisSpec, statistic_versions, text_hash
+from pipeline.spec import AnalysisSpec, Extras, Method, Shuffle, fields_of, statistic_versions, text_hash
 
 _PROGRESS_INTERVAL = 0.25  # seconds between progress reports of the per-layer loop
 # GRIDE at range scaling 8 compares the 4th and 8th neighbours, so a layer needs 9 distinct points.
@@ -33,26 +33,21 @@ Progress = Callable[[float, str], None]
 ModelLoader = Callable[[ModelSpec, str], LoadedModel]
 
 
-@dataclass(frozen=True)
-class Request:
-    """What the user asked for, before anything is resolved or loaded."""
+@dataclass(frozen=True, kw_only=True)
+class Request(Method, Shuffle, Extras):
+    """What the user asked for, before anything is resolved or loaded: the model and the prompt,
+    how to measure it (:class:`pipeline.spec.Method`) and which :class:`pipeline.spec.Shuffle`
+    of it (both in the key), the :class:`pipeline.spec.Extras` to keep, and how to run it.
+
+    trust_remote_code: run the model repository's own code (asked for that exact model only).
+    device:            where the model runs ("cpu", "cuda" or "auto" = CUDA when available); the
+                       neighbour search follows the model (see neighbor_search). Not part of the
+                       key: the values agree to round-off.
+    """
 
     model: str
     prompt: str
-    dtype: str = "float32"
-    add_special_tokens: bool = False
-    max_tokens: int = DEFAULT_MAX_TOKENS
-    shuffle_index: int = 0
-    seed: int = 0
-    settings: SuiteSettings = field(default_factory=SuiteSettings)
-    # False (default): special tokens (BOS, …) and attention sinks are left out of the token cloud.
-    keep_outlier_tokens: bool = False
     trust_remote_code: bool = False
-    with_logits_id: bool = False  # not part of the key: an extra that a cached result may lack
-    # Each token's neighbour list and LLE weights (the Tokens page); also an extra, not in the key.
-    with_token_neighbors: bool = True
-    # Where the model runs ("cpu", "cuda" or "auto" = CUDA when available); the neighbour search
-    # follows the model (see neighbor_search). Not part of the key: the values agree to round-off.
     device: str = "cpu"
 
 
@@ -85,14 +80,9 @@ def build_spec(request: Request) -> tuple[ModelSpec, AnalysisSpec]:
     model = resolve_model(request.model, trust_remote_code=request.trust_remote_code)
     spec = AnalysisSpec(
         model_fingerprint=model_fingerprint(model),
-        dtype=request.dtype,
         prompt_sha256=text_hash(request.prompt),
-        add_special_tokens=request.add_special_tokens,
-        max_tokens=request.max_tokens,
-        shuffle_index=request.shuffle_index,
-        seed=request.seed,
-        settings=request.settings,
-        keep_outlier_tokens=request.keep_outlier_tokens,
+        **fields_of(request, Method),
+        **fields_of(request, Shuffle),
         statistic_versions=tuple(sorted(statistic_versions().items())),
     )
     return model, spec

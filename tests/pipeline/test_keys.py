@@ -48,3 +48,32 @@ def test_derived_view_keys_are_unchanged():
     derived_arrays(store, base_key="k" * 64, name="clusters", compute=lambda: {"labels": np.arange(3)},
                    params={"layer": 3, "n_clusters": 4, "low_id_share": 0.5, "version": 1})
     assert store.keys() == ["5dc29d4b6677d1a7dbf76ae89961506ae6e985b5eda34dc7e824cbd285647207"]
+
+
+def test_every_measurement_and_shuffle_field_is_in_the_key_and_no_extra_is():
+    from pipeline.spec import Extras, Method, Shuffle
+
+    key_fields = {item.name for item in dataclasses.fields(AnalysisSpec)}
+    assert {item.name for part in (Method, Shuffle) for item in dataclasses.fields(part)} <= key_fields
+    assert not {item.name for item in dataclasses.fields(Extras)} & key_fields
+
+
+def test_a_corpus_unit_and_the_same_request_typed_in_the_app_share_one_key(tiny_model_dir):
+    from lm import model_fingerprint, resolve_model
+    from pipeline.corpus import CorpusConfig
+    from pipeline.runner import Request, build_spec
+    from pipeline.spec import statistic_versions, text_hash
+
+    settings = SuiteSettings(local_k=12)
+    config = CorpusConfig(model=str(tiny_model_dir), dtype="float16", max_tokens=64, add_special_tokens=True,
+                          settings=settings)
+    _, via_config = build_spec(config.request("some text", shuffle_index=2, seed=1))
+    _, typed = build_spec(Request(model=str(tiny_model_dir), prompt="some text", dtype="float16", max_tokens=64,
+                                  add_special_tokens=True, settings=settings, shuffle_index=2, seed=1,
+                                  with_logits_id=True, device="cpu"))
+    assert via_config == typed
+    assert dataclasses.asdict(typed) == {
+        "model_fingerprint": model_fingerprint(resolve_model(str(tiny_model_dir))), "dtype": "float16",
+        "prompt_sha256": text_hash("some text"), "add_special_tokens": True, "max_tokens": 64, "shuffle_index": 2,
+        "seed": 1, "settings": dataclasses.asdict(settings), "keep_outlier_tokens": False,
+        "statistic_versions": tuple(sorted(statistic_versions().items())), "version": typed.version}
