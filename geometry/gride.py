@@ -233,5 +233,6 @@ STATISTIC = Statistic(
     columns=lambda settings: tuple(f"gride_{r}" for r in available_range_scalings(
         10**9, max_range_scaling=settings.max_range_scaling)),
     column_label=lambda column: f"GRIDE r={column.removeprefix('gride_')}",
-    selectable=("gride_2", "gride_4", "gride_8"), with_error=True, axis="intrinsic dimension",
-    description="GRIDE (Denti et al. 2022): the ratios r_{2n}/r_n of each distinct token's neighbours at range scaling 2n.")
+    selectable=("gride_2", "gride_4", "gride_8"), with_error=True, dimension=True, axis="intrinsic dimension",
+    description="GRIDE (Denti et al. 2022): the ratios r_{2n}/r_n of each distinct token's neighbours, "
+                "at range scaling 2n.")

@@ -58,6 +58,8 @@ class Statistic:
     selectable: the columns the Compare page offers (default: all of them).
     with_error: whether its values come with a standard error (drawn as ±1 s.e. bars).
     at_embeddings: also measured at layer 0, the input embeddings ("points" statistics only).
+    dimension:  an estimate of the cloud's dimension: offered wherever a page picks an ID estimator
+                (the Corpus page's profile, its ID–loss correlation and scatter).
     axis:       the y-axis title (default: ``label``).
     description: one sentence shown under its chart (the formula and the paper).
     """
@@ -72,6 +74,7 @@ class Statistic:
     selectable: tuple[str, ...] | None = None
     with_error: bool = False
     at_embeddings: bool = False
+    dimension: bool = False
     axis: str = ""
     description: str = ""
 

@@ -121,5 +121,5 @@ _TWONN_LABELS = {"twonn_linear": "TwoNN (linear fit)", "twonn_mle": "TwoNN (MLE)
 STATISTIC = Statistic(
     name="twonn", label="TwoNN", version=TWONN_VERSION, needs="cloud", compute=_twonn_statistic,
     columns=lambda settings: tuple(_TWONN_LABELS), column_label=_TWONN_LABELS.__getitem__, with_error=True,
-    axis="intrinsic dimension",
+    dimension=True, axis="intrinsic dimension",
     description="TwoNN (Facco et al. 2017): the ratios r2/r1 of each distinct token's two nearest neighbours.")

@@ -6,10 +6,10 @@ DataFrame out. Nothing is read from the store or computed by a model here. What 
 leaves out (NaN values, prompts without a loss, …) is counted in ``frame.attrs["notes"]``.
 
 Statistic names are those of the store's ``layer_values`` table (:func:`pipeline.analysis.layer_series`):
-``twonn_linear``, ``twonn_mle``, ``gride_<r>`` (r = 2, 4, 8, …; ``gride_2`` is the TwoNN MLE on the
-ratios left after DADApy's outlier rule, so it can differ from ``twonn_mle``),
-``overlap_k<k>`` (layer l compares l and l + 1), ``cosine`` / ``cosine_offdiagonal`` (layers 0..L),
-``mean_angle``, ``n_duplicates``.
+the columns of every registered statistic (:mod:`geometry.registry`: ``twonn_linear``,
+``twonn_mle``, ``gride_<r>`` (r = 2, 4, 8, …; ``gride_2`` is the TwoNN MLE on the ratios left after
+DADApy's outlier rule, so it can differ from ``twonn_mle``), ``overlap_k<k>`` (layer l compares l and
+l + 1), ``cosine`` / ``cosine_offdiagonal`` (layers 0..L), …), then ``n_duplicates`` and ``mean_angle``.
 
 Conventions: mean and standard deviation (``ddof=1``, NaN for a single value) are taken over
 every analysis of a shuffle index — each (passage, seed) is one observation — using the finite
@@ -31,12 +31,12 @@ import pandas as pd
 
 from geometry.errors import GeometryError
 from geometry.id_loss import id_loss_correlation
+from geometry.registry import owner
 from pipeline.analysis import Analysis, layer_series, statistic_label
 from pipeline.spec import text_hash
 
 START_TEXT_CHARS = 80
 PROFILE_COLUMNS = ["statistic", "shuffle_index", "layer", "mean", "std", "sem", "n", "n_prompts"]
-ID_ESTIMATORS = ("twonn_linear", "twonn_mle")  # plus gride_<r> for each stored range scaling
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,13 @@ def available_statistics(items: Sequence[Item]) -> list[str]:
         found = list(layer_series(_analysis(item)))
         names = found if names is None else [name for name in names if name in found]
     return names or []
+
+
+def registered_statistics(items: Sequence[Item], *, dimension: bool = False) -> list[str]:
+    """:func:`available_statistics` that a registered statistic yields (in registry order); with
+    ``dimension``, only the estimates of dimension (the ID estimators: TwoNN, GRIDE, …)."""
+    return [name for name in available_statistics(items)
+            if (found := owner(name)) is not None and (found.dimension or not dimension)]
 
 
 def _series(analysis: Analysis, statistic: str) -> tuple[np.ndarray, np.ndarray]:
@@ -210,9 +217,12 @@ def logits_entropy_table(items: Sequence[Item], *, shuffle_index: int | None = 0
 
 
 def id_profile(items: Sequence[Item], *, estimator: str = "gride_2") -> pd.DataFrame:
-    """:func:`layer_profile` (paired) of an ID estimator: ``twonn_linear``, ``twonn_mle`` or ``gride_<r>``."""
-    if estimator not in ID_ESTIMATORS and not re.fullmatch(r"gride_\d+", estimator):
-        raise ValueError(f"estimator must be twonn_linear, twonn_mle or gride_<r> (e.g. gride_2); got {estimator!r}.")
+    """:func:`layer_profile` (paired) of an ID estimator: a column of a registered statistic that
+    estimates dimension (``twonn_linear``, ``twonn_mle``, ``gride_<r>``, …)."""
+    found = owner(estimator)
+    if found is None or not found.dimension:
+        raise ValueError(f"estimator must be a column of an ID estimator (e.g. twonn_linear, twonn_mle, gride_2); "
+                         f"got {estimator!r}.")
     return layer_profile(items, statistic=estimator)
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lm import BUNDLED_MODELS
+from pipeline.analysis import statistic_label
 from pipeline.models import cross_model_analysis
 from ui.figures import compare as figures
 from ui.page import open_view
@@ -34,9 +35,9 @@ other = current_outcome(second, run=pressed, quiet=True) if (second.model and se
 if other is not None:
     with controls("measure"):
         left, right = st.columns([1, 3]) if not presenting() else (st.container(), None)
-        metric = left.selectbox("Measure", figures.METRICS)
+        analyses = [outcome.analysis, other.analysis]
+        metric = left.selectbox("Measure", figures.metrics(analyses), format_func=statistic_label)
         normalise = left.toggle("Normalise depth to 0..1", value=by_model)
-    analyses = [outcome.analysis, other.analysis]
     with right or st.container():
         show_figure(figures.comparison_figure(analyses, metric, by_model=by_model, normalise=normalise),
                     name="comparison", data=figures.comparison_table(analyses, metric, by_model=by_model))

@@ -70,7 +70,7 @@ items = with_messages(lambda: load_corpus(store, row.corpus, config_id=row.confi
 if not items:
     st.stop()
 model, corpus = row.model_name, row.corpus
-estimators = [s for s in stats.available_statistics(items) if s.startswith(("gride", "twonn"))]
+estimators = stats.registered_statistics(items, dimension=True)
 with controls("estimator"):
     estimator = st.selectbox("Estimator", estimators,
                              index=estimators.index("gride_2") if "gride_2" in estimators else 0,
@@ -98,6 +98,14 @@ with right:
     show_figure(figures.profile_figure(cosine, what="mean cosine similarity", model=model, corpus=corpus,
                                        tests=stats.paired_shuffle_test(stats.paired_items(items), statistic="cosine")),
                 name="corpus-cosine", data=cosine)
+
+with controls("statistic"):
+    statistic = st.selectbox("Any per-layer statistic", stats.registered_statistics(items), format_func=estimator_label,
+                             key="corpus_statistic")
+chosen = stats.layer_profile(items, statistic=statistic)
+show_figure(figures.profile_figure(chosen, what=estimator_label(statistic), model=model, corpus=corpus,
+                                   tests=stats.paired_shuffle_test(stats.paired_items(items), statistic=statistic)),
+            name=f"corpus-{statistic}", data=chosen)
 
 st.subheader("Intrinsic dimension and loss")
 correlation = stats.id_loss_table(items, estimator=estimator, shuffle_index=0)

@@ -3,13 +3,15 @@
 import pandas as pd
 import streamlit as st
 
+from geometry.registry import owner
 from geometry.shuffle import max_shuffle_index
+from pipeline.analysis import statistic_label
 from pipeline.sweep import estimator_label, shuffled_text, sweep_sentence, sweep_summary
 from ui.figure_cache import built_once
 from ui.figures import layers as figures
 from ui.page import open_view
 from ui.run import sweep_outcomes
-from ui.show import show_figure
+from ui.show import presenting, show_figure
 from ui.state import LAYER
 from ui.present import controls
 from ui.url import linked_tab, url_int, url_int_list, write_tab, write_url
@@ -76,6 +78,17 @@ def cosine_similarity() -> None:
                 data=built_once(figures.cosine_table, analysis))
 
 
+def every_statistic() -> None:
+    """Any registered per-layer statistic (geometry.registry), one at a time."""
+    with controls("statistic"):
+        column = st.selectbox("Statistic", analysis.columns, format_func=statistic_label, key="layers_statistic")
+    statistic = owner(column)
+    show_figure(built_once(figures.statistic_figure, analysis, column=column, current_layer=current_layer),
+                name=f"{column}-per-layer", data=built_once(figures.statistic_table, analysis, column=column))
+    if statistic.description and not presenting():
+        st.caption(statistic.description)
+
+
 def scale_analysis() -> None:
     show_figure(built_once(figures.scale_analysis, analysis), name="gride-scale-analysis",
                 data=built_once(figures.scale_table, analysis))
@@ -130,7 +143,7 @@ def structured_vs_shuffled() -> None:
 # link that carries a tab's setting (?k=…, ?shuffle=…) opens that tab.
 TABS = {"Intrinsic dimension": intrinsic_dimension, "Neighbourhood overlap": neighborhood_overlap,
         "Cosine similarity": cosine_similarity, "Scale analysis": scale_analysis,
-        "Structured vs shuffled": structured_vs_shuffled}
+        "Structured vs shuffled": structured_vs_shuffled, "Every statistic": every_statistic}
 for name, tab, draw in zip(TABS, st.tabs(list(TABS), default=linked_tab(), key="layers_tab", on_change="rerun"),
                            TABS.values()):
     if tab.open:

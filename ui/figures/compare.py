@@ -9,20 +9,23 @@ import plotly.graph_objects as go
 from pipeline import Analysis
 from pipeline.models import CrossModelResult
 from ui.figures.common import style, title
-from ui.figures.layers import labelled_estimator_series
+from geometry.registry import owner
+from pipeline.analysis import statistic_label
 
-METRICS = ["TwoNN (linear fit)", "TwoNN (MLE)", "GRIDE r=2", "GRIDE r=4", "GRIDE r=8",
-           "neighbourhood overlap (k=1)", "mean cosine similarity"]
 RUN_COLOURS = ("#1f77b4", "#d62728")
 
 
+def metrics(analyses: list[Analysis]) -> list[str]:
+    """The per-layer columns the Compare page offers (each registered statistic's ``selectable``
+    ones, in registry order) that every run has."""
+    shared = [column for column in analyses[0].columns if all(column in a.columns for a in analyses[1:])]
+    return [column for column in shared if owner(column).offered((column,))]
+
+
 def metric_values(analysis: Analysis, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """(layers, values) of one per-layer metric."""
-    if metric == "mean cosine similarity":
-        return np.arange(analysis.cosine.size), analysis.cosine
-    if metric.startswith("neighbourhood overlap"):
-        return analysis.layers[:-1], analysis.overlap[:, 0]
-    return analysis.layers, labelled_estimator_series(analysis)[metric][0]
+    """(layers, values) of one per-layer column (e.g. ``gride_2``)."""
+    layers, values, _ = analysis.series(metric)
+    return layers, values
 
 
 def run_label(analysis: Analysis, *, by_model: bool) -> str:
@@ -40,9 +43,10 @@ def comparison_table(analyses: list[Analysis], metric: str, *, by_model: bool) -
 
 
 def comparison_figure(analyses: list[Analysis], metric: str, *, by_model: bool, normalise: bool) -> go.Figure:
-    """Two runs on one set of axes; with ``normalise`` depth runs 0..1 so models with different
-    numbers of layers line up."""
+    """Two runs on one set of axes (``metric``: a per-layer column); with ``normalise`` depth runs
+    0..1 so models with different numbers of layers line up."""
     table = comparison_table(analyses, metric, by_model=by_model)
+    metric = statistic_label(metric)
     figure = go.Figure()
     for colour, (name, group) in zip(RUN_COLOURS, table.groupby("run", sort=False)):
         x = group.relative_depth if normalise else group.layer

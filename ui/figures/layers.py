@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from geometry.registry import owner
 from pipeline import Analysis
+from pipeline.analysis import statistic_label
 from pipeline.sweep import estimator_label, estimator_values, shuffled_text, sweep_summary
 from ui.figures.common import DEPTH_SCALE, SHUFFLE_SCALE, colour_bar_trace, colours, style, title
 
@@ -25,11 +27,6 @@ def _title(analysis: Analysis, what: str, settings: str = "") -> str:
 def estimator_series(analysis: Analysis) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Estimator store name → (ID per layer, standard error per layer)."""
     return {name: estimator_values(analysis, name) for name in ESTIMATOR_COLOURS}
-
-
-def labelled_estimator_series(analysis: Analysis) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """:func:`estimator_series` keyed by the human-readable names ("GRIDE r=2", …)."""
-    return {estimator_label(name): values for name, values in estimator_series(analysis).items()}
 
 
 def id_table(analysis: Analysis) -> pd.DataFrame:
@@ -128,6 +125,33 @@ def cosine_curve(analysis: Analysis, *, include_diagonal: bool) -> go.Figure:
 def cosine_table(analysis: Analysis) -> pd.DataFrame:
     return pd.DataFrame({"layer": np.arange(analysis.cosine.size), "cosine_with_diagonal": analysis.cosine,
                          "cosine_off_diagonal": analysis.cosine_offdiagonal})
+
+
+def statistic_table(analysis: Analysis, *, column: str) -> pd.DataFrame:
+    """One registered per-layer column: layer, its value, and its standard error if it has one."""
+    layers, values, errors = analysis.series(column)
+    label = statistic_label(column)
+    table = pd.DataFrame({"layer": layers, label: values})
+    if owner(column).with_error:
+        table[f"{label} error"] = errors
+    return table
+
+
+def statistic_figure(analysis: Analysis, *, column: str, current_layer: int | None = None) -> go.Figure:
+    """Any registered per-layer column against depth, with ±1 s.e. bars when it has an error, its
+    highest value marked (the layers it covers: 1..L, 0..L, or l → l + 1 for two layers)."""
+    statistic, label = owner(column), statistic_label(column)
+    layers, values, errors = analysis.series(column)
+    figure = go.Figure(go.Scatter(
+        x=layers, y=values, mode="lines+markers", name=label, line=dict(color="#1f77b4", width=2),
+        error_y=dict(type="data", array=errors, visible=statistic.with_error, thickness=1, width=2),
+        hovertemplate=f"{label}<br>layer %{{x}}<br>%{{y:.3f}}<extra></extra>"))
+    _mark_peak(figure, layers, values, colour="#1f77b4", label=label)
+    mark_layer(figure, current_layer)
+    x = {"pair": "layer l (compared with l + 1)", "points": "layer (0 = embeddings)"}.get(
+        "points" if statistic.at_embeddings else statistic.needs, "layer (output of block l)")
+    figure.update_layout(title=_title(analysis, f"{label} per layer", "±1 s.e." if statistic.with_error else ""))
+    return style(figure, x=x, y=statistic.axis or label)
 
 
 def scale_analysis(analysis: Analysis) -> go.Figure:
