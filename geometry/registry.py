@@ -17,6 +17,7 @@ REGISTERED = (
     "geometry.gride",
     "geometry.overlap",
     "geometry.cosine",
+    "geometry.participation_ratio",
 )
 
 
