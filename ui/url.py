@@ -29,7 +29,7 @@ HASH_LENGTH = 16
 PROMPT_KIND = "prompt_text"
 INTEGERS = ("layer", "token", "k", "seeds", "max_tokens")
 INTEGER_LISTS = ("shuffle",)  # comma-separated, e.g. shuffle=1,5 (an older link's single value still reads)
-TEXTS = ("estimator", "tab")
+TEXTS = ("estimator", "tab", "statistic")
 CURRENT_QUERY = "_url_now"
 
 
@@ -177,8 +177,8 @@ def url_int_list(name: str, *, low: int, high: int, default: list[int]) -> list[
 # The Layers page's tabs: their names in the URL, and the settings each one owns (a link carries
 # only the open tab's settings, so a stale ?k= never opens the overlap tab again).
 TAB_SLUGS = {"Intrinsic dimension": "id", "Neighbourhood overlap": "overlap", "Cosine similarity": "cosine",
-             "Scale analysis": "scale", "Structured vs shuffled": "sweep"}
-TAB_PARAMS = {"overlap": ("k",), "sweep": ("shuffle", "seeds", "estimator")}
+             "Scale analysis": "scale", "Structured vs shuffled": "sweep", "Every statistic": "statistics"}
+TAB_PARAMS = {"overlap": ("k",), "sweep": ("shuffle", "seeds", "estimator"), "statistics": ("statistic",)}
 
 
 def linked_tab() -> str | None:

@@ -80,8 +80,12 @@ def cosine_similarity() -> None:
 
 def every_statistic() -> None:
     """Any registered per-layer statistic (geometry.registry), one at a time."""
+    columns = list(analysis.columns)
+    linked = st.session_state.pop("url_statistic", None)
     with controls("statistic"):
-        column = st.selectbox("Statistic", analysis.columns, format_func=statistic_label, key="layers_statistic")
+        column = st.selectbox("Statistic", columns, index=columns.index(linked) if linked in columns else 0,
+                              format_func=statistic_label, key="layers_statistic")
+    write_url(statistic=column)
     statistic = owner(column)
     show_figure(built_once(figures.statistic_figure, analysis, column=column, current_layer=current_layer),
                 name=f"{column}-per-layer", data=built_once(figures.statistic_table, analysis, column=column))

@@ -37,6 +37,17 @@ def test_the_layers_page_offers_and_draws_every_registered_statistic(tiny_model_
         assert trace["error_y"]["visible"] == owner(column).with_error
 
 
+def test_a_link_opens_the_tab_at_its_statistic(tiny_model_dir, isolated_store):
+    analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=open_store(isolated_store))
+    app = page("layers", model_dir=tiny_model_dir)
+    app.session_state["url_tab"], app.session_state["url_statistic"] = "statistics", "gride_4"  # ?tab=…&statistic=…
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="layers_statistic").value == "gride_4"
+    assert figures(app)[0]["layout"]["title"]["text"].startswith("GRIDE r=4 per layer")
+    assert app.query_params["tab"] == "statistics" and app.query_params["statistic"] == "gride_4"
+
+
 def test_the_compare_page_offers_the_registered_statistics(tiny_model_dir, isolated_store):
     store = open_store(isolated_store)
     other_prompt = "The quick brown fox jumps over the lazy dog while the cat sleeps in the warm sun. " * 2
