@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from geometry import angles_from_neighbors, nearest_neighbors, remove_duplicates
+from geometry.angles import angles_from_neighbors
+from geometry.duplicates import remove_duplicates
+from geometry.neighbors import nearest_neighbors
 
 
 def test_rows_equal_on_many_columns_but_not_all_are_not_duplicates():
@@ -56,9 +58,15 @@ def test_angles_over_several_blocks_match_the_formula():
 def test_importing_the_suite_does_not_load_the_heavy_libraries():
     code = ("import sys, geometry.suite, pipeline.runner\n"
             "heavy = [m for m in ('sklearn', 'umap', 'torch', 'scipy.stats', 'scipy.optimize') if m in sys.modules]\n"
-            "from geometry import twonn, gride, local_id, gride_scan, semantic_clusters\n"
-            "assert all(callable(f) for f in (twonn, gride, local_id, gride_scan, semantic_clusters))\n"
             "print(','.join(heavy))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            cwd=Path(__file__).resolve().parents[2]).stdout.strip()
     assert found == "", f"imported at start-up: {found}"
+
+
+def test_the_geometry_package_itself_imports_nothing():
+    code = ("import sys, geometry, geometry.errors\n"
+            "print(','.join(m for m in ('numpy', 'numba', 'scipy', 'sklearn') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[2]).stdout.strip()
+    assert found == "", f"imported with the package: {found}"

@@ -4,8 +4,10 @@ import skdim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geometry import gride, gride_from_neighbors, nearest_neighbors, twonn
 from geometry.errors import GeometryError, TooFewPointsError
+from geometry.gride import gride, gride_from_neighbors
+from geometry.neighbors import nearest_neighbors
+from geometry.twonn import twonn
 from tests.geometry.golden import CLOUD_NAMES, clouds, golden
 
 SCALINGS = [2, 4, 8, 16, 32, 64]

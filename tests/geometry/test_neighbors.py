@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from geometry import nearest_neighbors, remove_duplicates, prepare_cloud
+from geometry.cloud import prepare_cloud
+from geometry.duplicates import remove_duplicates
+from geometry.neighbors import nearest_neighbors
 
 
 @pytest.mark.parametrize("block_bytes", [64 * 2**20, 2000])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import skdim
 
-from geometry import twonn
+from geometry.twonn import twonn
 from geometry.errors import DegenerateCloudError, GeometryError, NonFiniteError, TooFewPointsError
 from tests.geometry.golden import CLOUD_NAMES, clouds, golden
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cache import open_store
-from geometry import twonn
+from geometry.twonn import twonn
 from geometry.suite import SuiteSettings
 from lm import PromptError, extract, load_model, resolve_model
 from pipeline import MIN_TOKENS, Request, analyse

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from cache import open_store
-from geometry import global_similarity
+from geometry.cross_model import global_similarity
 from lm import load_model, resolve_model
 from lm.embeddings import input_embeddings, vocabulary
 from pipeline.models import cross_model_analysis, shared_tokens

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from cache import open_store
-from geometry import local_id
+from geometry.local_id import local_id
 from geometry.embedding_id import embedding_matrix_id
 from pipeline.vocabulary import (BLOCK_KIND, reserved_rows, stored_embedding_results, vocabulary_geometry)
 
