@@ -5,9 +5,11 @@ Map. On the same tokens, rows x_i of model A (width d_a) and y_i of model B (wid
 
     min_{W, b}  Σ_i ‖y_i − x_i W − b‖² + λ ‖W‖_F²     (bias not penalised)
 
-on a seeded training split. With centred training data X_c = X − x̄, Y_c = Y − ȳ and the thin SVD
-X_c = U S Vᵀ: W = V diag(s/(s² + λ)) Uᵀ Y_c, b = ȳ − x̄ W. λ = 0 gives ordinary least squares
-(minimum-norm when d_a ≥ n_train; singular values below max(n, d)·eps·s_max are dropped).
+on a seeded training split. With centred training data X_c = X − x̄, Y_c = Y − ȳ, W is the
+least-squares solution of the stacked system [X_c; √λ I] W = [Y_c; 0] (``numpy.linalg.lstsq``),
+i.e. W = V diag(s/(s² + λ)) Uᵀ Y_c for the thin SVD X_c = U S Vᵀ, and b = ȳ − x̄ W. λ = 0 gives
+ordinary least squares (minimum-norm when d_a ≥ n_train; singular values below
+max(n, d)·eps·s_max are dropped, lstsq's default cutoff).
 Quality is the pooled coefficient of determination on the held-out tokens,
 
     R² = 1 − Σ_i ‖y_i − ŷ_i‖² / Σ_i ‖y_i − ȳ_test‖²,
@@ -85,7 +87,8 @@ def pooled_r2(y: np.ndarray, prediction: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class CentredSVD:
-    """x̄ and the thin SVD U S Vᵀ of X − x̄, computed once and reused for many targets Y."""
+    """x̄ and the thin SVD U S Vᵀ of X − x̄, computed once and reused for many targets Y (the
+    layer grid of :mod:`geometry.layer_map`)."""
 
     mean: np.ndarray
     u: np.ndarray
@@ -106,16 +109,16 @@ class CentredSVD:
         cutoff = max(self.u.shape[0], self.vt.shape[1]) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
         return np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
 
-    def solve(self, y: np.ndarray, *, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        """(W, b) minimising ‖Y − XW − b‖² + ridge·‖W‖² for the X this SVD came from."""
-        y_mean = y.mean(axis=0)
-        weights = (self.vt.T * self.factors(ridge=ridge)) @ (self.u.T @ (y - y_mean))
-        return weights, y_mean - self.mean @ weights
-
 
 def fit_linear_map(x: np.ndarray, y: np.ndarray, *, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(W, b) minimising ‖Y − XW − b‖² + ridge·‖W‖² (see module docstring)."""
-    return CentredSVD.of(x).solve(y, ridge=ridge)
+    x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
+    xc, yc = x - x_mean, y - y_mean
+    if ridge > 0:  # ridge as least squares: √λ I below X_c, zeros below Y_c
+        xc = np.vstack([xc, np.sqrt(ridge) * np.eye(x.shape[1])])
+        yc = np.vstack([yc, np.zeros((x.shape[1], y.shape[1]))])
+    weights = np.linalg.lstsq(xc, yc, rcond=None)[0]
+    return weights, y_mean - x_mean @ weights
 
 
 def split_indices(n: int, *, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -91,3 +91,19 @@ def test_errors():
         steering_transfer(a, b, positive=[0, 99], negative=[1], linear_map=linear_map)
     with pytest.raises(GeometryError):
         steering_transfer(b, a, positive=[0], negative=[1], linear_map=linear_map)
+
+
+@pytest.mark.parametrize("ridge", [0.0, 0.5, 30.0])
+def test_lstsq_fit_equals_the_svd_closed_form_even_when_rank_deficient(ridge):
+    from geometry.emb2emb import CentredSVD
+
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(30, 60)) * rng.uniform(0.1, 10, size=60)  # more features than training rows
+    a[:, 3] = 2 * a[:, 2]
+    b = a[:, :5] @ rng.normal(size=(5, 7)) + rng.normal(size=(30, 7))
+    result = fit_emb2emb(a, b, ridge=ridge, test_fraction=0.2, seed=1)
+    x, y = a[result.train_indices], b[result.train_indices]
+    svd = CentredSVD.of(x)  # W = V diag(s/(s² + λ)) Uᵀ Y_c (the minimum-norm solution for λ = 0)
+    weights = (svd.vt.T * svd.factors(ridge=ridge)) @ (svd.u.T @ (y - y.mean(axis=0)))
+    np.testing.assert_allclose(result.weights, weights, rtol=0, atol=1e-12 * np.abs(weights).max())
+    np.testing.assert_allclose(result.bias, y.mean(axis=0) - svd.mean @ weights, atol=1e-10)
