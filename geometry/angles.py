@@ -91,14 +91,31 @@ def nearest_neighbor_angles(points, *, neighbors: Neighbors | None = None) -> Ne
 
     Parameters
     ----------
-    points:    (n, d) array.
-    neighbors: precomputed neighbours (k ≥ 2) of ``points`` itself, which must then be free of
-               exact duplicates. Without it, duplicates are removed and the search is made here.
+    points : array_like, shape (n, d)
+        The cloud (at least 3 distinct rows).
+    neighbors : Neighbors, optional
+        Precomputed neighbours (k ≥ 2) of ``points`` itself, which must then be free of exact
+        duplicates. Without it, duplicates are removed and the search is made here.
+
+    Returns
+    -------
+    NeighborAngles
+        ``angles`` (m,) in degrees, one per distinct point, ``indices`` (m,) their rows in
+        ``points``, and ``n_duplicates``.
 
     Raises
     ------
-    TooFewPointsError     fewer than 3 distinct points.
-    DegenerateCloudError  a point coincides with one of its two nearest neighbours.
+    TooFewPointsError
+        Fewer than 3 distinct points.
+    DegenerateCloudError
+        A point coincides with one of its two nearest neighbours.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> corner = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [5.0, 5.0]])
+    >>> nearest_neighbor_angles(corner).angles.round(1).tolist()  # a right angle at the origin
+    [90.0, 45.0, 45.0, 12.7]
     """
     x = check_points(points, min_points=3, what="nearest-neighbour angles")
     if neighbors is not None:

@@ -79,8 +79,27 @@ def unit_rows(points, *, zero_vectors: ZeroVectors = "raise", name: str = "point
 
 
 def cosine_similarity_matrix(points, *, zero_vectors: ZeroVectors = "raise") -> np.ndarray:
-    """The (N, N) matrix of cos(x_i, x_j), float64, clipped to [−1, 1], diagonal exactly 1
-    (0 for zero vectors under ``zero_vectors="zero"``). Memory O(N²): for prompts, not vocabularies."""
+    """The matrix of cos(x_i, x_j), float64, clipped to [−1, 1], diagonal exactly 1.
+
+    Memory O(N²): for prompts, not vocabularies.
+
+    Parameters
+    ----------
+    points : array_like, shape (N, D)
+        The rows.
+    zero_vectors : {"raise", "zero"}
+        A zero row raises, or has cosine 0 with every row (itself included).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, N)
+        The cosine similarities.
+
+    Examples
+    --------
+    >>> cosine_similarity_matrix([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]]).round(3).tolist()
+    [[1.0, 0.707, 0.0], [0.707, 1.0, 0.707], [0.0, 0.707, 1.0]]
+    """
     u, _ = unit_rows(points, zero_vectors=zero_vectors)
     matrix = np.clip(u @ u.T, -1.0, 1.0)
     np.fill_diagonal(matrix, np.where(np.any(u != 0.0, axis=1), 1.0, 0.0))
@@ -90,10 +109,30 @@ def cosine_similarity_matrix(points, *, zero_vectors: ZeroVectors = "raise") -> 
 def mean_cosine_similarity(
     points, *, include_diagonal: bool = True, zero_vectors: ZeroVectors = "raise"
 ) -> MeanCosine:
-    """Mean cosine similarity of the raw (uncentred) rows of an (N, D) cloud, in O(N·D).
+    """Mean cosine similarity of the raw (uncentred) rows of a cloud, in O(N·D).
 
     ``include_diagonal=True`` gives ‖Σ u_i‖²/N² (the reference code's mean of the full matrix,
     always ≥ 0); ``False`` the off-diagonal mean (‖Σ u_i‖² − N_nonzero)/(N(N − 1)), which needs N ≥ 2.
+
+    Parameters
+    ----------
+    points : array_like, shape (N, D)
+        The rows.
+    include_diagonal : bool
+        Average the full N × N matrix (True) or its off-diagonal entries only.
+    zero_vectors : {"raise", "zero"}
+        A zero row raises, or counts with cosine 0.
+
+    Returns
+    -------
+    MeanCosine
+        The mean (``value``) and the numbers of rows and of zero rows.
+
+    Examples
+    --------
+    >>> orthogonal = [[1.0, 0.0], [0.0, 1.0]]
+    >>> mean_cosine_similarity(orthogonal).value, mean_cosine_similarity(orthogonal, include_diagonal=False).value
+    (0.5, 0.0)
     """
     return _mean_from_sums(*_unit_sums(points, zero_vectors), include_diagonal=include_diagonal)
 

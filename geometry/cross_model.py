@@ -36,14 +36,36 @@ class GlobalSimilarity:
 
 
 def global_similarity(points_a, points_b, *, zero_vectors: ZeroVectors = "raise") -> GlobalSimilarity:
-    """Pearson ρ between the upper triangles of the cosine matrices of (N, d_a) and (N, d_b) clouds.
+    """Pearson ρ between the upper triangles of the cosine matrices of two clouds of the same tokens.
+
+    Parameters
+    ----------
+    points_a, points_b : array_like, shapes (N, d_a) and (N, d_b)
+        The same N ≥ 3 tokens in the two models.
+    zero_vectors : {"raise", "zero"}
+        See :mod:`geometry.cosine`.
+
+    Returns
+    -------
+    GlobalSimilarity
+        ``pearson`` ρ and the numbers of tokens and pairs.
 
     Raises
     ------
-    GeometryError         different numbers of tokens.
-    TooFewPointsError     N < 3 (fewer than 3 pairs).
-    DegenerateCloudError  a cloud's pairwise cosines are all equal (ρ undefined), or zero vectors
-                          under ``zero_vectors="raise"`` (see :mod:`geometry.cosine`).
+    GeometryError
+        Different numbers of tokens.
+    TooFewPointsError
+        N < 3 (fewer than 3 pairs).
+    DegenerateCloudError
+        A cloud's pairwise cosines are all equal (ρ undefined), or zero vectors under
+        ``zero_vectors="raise"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.random.default_rng(0).normal(size=(100, 6))
+    >>> global_similarity(a, 2 * a)  # a scaled copy has the same cosines
+    GlobalSimilarity(pearson=1.0, n_tokens=100, n_pairs=4950)
     """
     a = check_points(points_a, min_points=3, name="points_a", what="a cross-model similarity")
     b = check_points(points_b, min_points=3, name="points_b", what="a cross-model similarity")

@@ -31,7 +31,26 @@ class Deduplicated:
 
 
 def remove_duplicates(points: np.ndarray) -> Deduplicated:
-    """Drop exact duplicate rows, keeping the first occurrence of each (order preserved)."""
+    """Drop exact duplicate rows, keeping the first occurrence of each (order preserved).
+
+    Parameters
+    ----------
+    points : numpy.ndarray, shape (n, d)
+        The rows.
+
+    Returns
+    -------
+    Deduplicated
+        ``points`` (m, d) the distinct rows, ``keep`` (m,) their rows in the input, ``inverse``
+        (n,) each input row's distinct row, and ``n_removed`` = n − m.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> result = remove_duplicates(np.array([[0.0, 1.0], [2.0, 3.0], [0.0, 1.0]]))
+    >>> result.keep.tolist(), result.n_removed
+    ([0, 1], 1)
+    """
     # "+ 0.0" turns -0.0 into 0.0 so rows equal as numbers also equal as bytes.
     array = np.ascontiguousarray(points) + 0.0
     if array.shape[0] == 0:

@@ -151,15 +151,43 @@ def fit_emb2emb(
     test_fraction: float = 0.2,
     seed: int = 0,
 ) -> Emb2EmbMap:
-    """Fit the Emb2Emb affine map from (n, d_a) ``points_a`` to (n, d_b) ``points_b`` (same tokens).
+    """Fit the Emb2Emb affine map y ≈ x W + b from model A's tokens to model B's (the same tokens).
 
     ``numpy.random.default_rng(seed).permutation(n)`` orders the tokens; the first
     round(test_fraction·n) are held out for R².
 
+    Parameters
+    ----------
+    points_a, points_b : array_like, shapes (n, d_a) and (n, d_b)
+        The same n tokens in the two models.
+    ridge : float
+        λ ≥ 0 (0: least squares, minimum-norm when d_a ≥ n_train).
+    test_fraction : float
+        Share [0, 1) of the tokens held out.
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    Emb2EmbMap
+        ``weights`` (d_a, d_b), ``bias`` (d_b,), pooled R² on the training and held-out tokens,
+        and the split's row indices.
+
     Raises
     ------
-    GeometryError      mismatched token counts, ridge < 0, test_fraction outside [0, 1).
-    TooFewPointsError  fewer than 2 training or (when test_fraction > 0) 2 test tokens.
+    GeometryError
+        Mismatched token counts, ridge < 0, test_fraction outside [0, 1).
+    TooFewPointsError
+        Fewer than 2 training or (when test_fraction > 0) 2 test tokens.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=(100, 6))
+    >>> fitted = fit_emb2emb(a, a @ rng.normal(size=(6, 4)) + 0.5, test_fraction=0.2, seed=0)
+    >>> fitted.weights.shape, round(fitted.r2_test, 6)
+    ((6, 4), 1.0)
     """
     a = check_points(points_a, min_points=2, name="points_a", what="an Emb2Emb map")
     b = check_points(points_b, min_points=2, name="points_b", what="an Emb2Emb map")
@@ -201,14 +229,40 @@ def _group(selector, n: int, name: str) -> np.ndarray:
 
 
 def steering_transfer(points_a, points_b, *, positive, negative, linear_map: Emb2EmbMap) -> SteeringTransfer:
-    """Map A's steering vector (mean of ``positive`` − mean of ``negative`` tokens) through
-    ``linear_map`` and compare it with B's own steering vector of the same groups.
+    """Map A's steering vector through ``linear_map`` and compare it with B's own.
 
-    ``positive``/``negative``: token indices or boolean masks over the n shared tokens.
+    A's steering vector is the mean of the ``positive`` tokens minus the mean of the ``negative``
+    ones; B's is the same difference in B.
+
+    Parameters
+    ----------
+    points_a, points_b : array_like, shapes (n, d_a) and (n, d_b)
+        The same n tokens in the two models.
+    positive, negative : array_like of int or bool
+        Token indices, or boolean masks of shape (n,).
+    linear_map : Emb2EmbMap
+        A map from A's space (d_a) to B's (d_b).
+
+    Returns
+    -------
+    SteeringTransfer
+        ``cosine`` of the mapped and B's vectors, both vectors (d_b,), and their norm ratio.
 
     Raises
     ------
-    DegenerateCloudError  a steering vector (or its image) is zero, so the cosine is undefined.
+    DegenerateCloudError
+        A steering vector (or its image) is zero, so the cosine is undefined.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=(100, 6))
+    >>> b = a @ rng.normal(size=(6, 4))
+    >>> fitted = fit_emb2emb(a, b)
+    >>> transfer = steering_transfer(a, b, positive=np.arange(50), negative=np.arange(50, 100), linear_map=fitted)
+    >>> round(transfer.cosine, 6), round(transfer.norm_ratio, 6)
+    (1.0, 1.0)
     """
     a = check_points(points_a, name="points_a", what="a steering vector")
     b = check_points(points_b, name="points_b", what="a steering vector")

@@ -157,7 +157,31 @@ def drop_outlier_ratios(mu: np.ndarray) -> np.ndarray:
 
 
 def gride_from_neighbors(neighbors: Neighbors, *, range_scaling: int = 2, n_duplicates: int = 0) -> GrideResult:
-    """GRIDE at n2 = range_scaling, n1 = range_scaling/2, from neighbours of a duplicate-free cloud."""
+    """GRIDE at n2 = range_scaling, n1 = range_scaling/2, from neighbours of a duplicate-free cloud.
+
+    Parameters
+    ----------
+    neighbors : Neighbors
+        At least ``range_scaling`` neighbours of each point (``distances`` shape (n, k)).
+    range_scaling : int
+        n2, a power of two ≥ 2.
+    n_duplicates : int
+        Recorded in the result (duplicates the caller removed before the search).
+
+    Returns
+    -------
+    GrideResult
+        The ID, its error, the scale (mean distance to the n2-th neighbour) and the counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geometry.neighbors import nearest_neighbors
+    >>> rng = np.random.default_rng(0)
+    >>> plane = rng.uniform(size=(1000, 2)) @ rng.normal(size=(2, 5))  # a 2-D plane in 5-D
+    >>> round(gride_from_neighbors(nearest_neighbors(plane, k=8), range_scaling=8).id, 2)
+    1.86
+    """
     return gride_scan_from_neighbors(neighbors, range_scalings=[range_scaling], n_duplicates=n_duplicates)[0]
 
 
@@ -208,7 +232,28 @@ def _deduplicated_neighbors(points, *, k: int, what: str):
 
 
 def gride(points, *, range_scaling: int = 2) -> GrideResult:
-    """GRIDE intrinsic dimension of an (n, d) cloud at one range scaling; duplicates removed first."""
+    """GRIDE intrinsic dimension of a cloud at one range scaling; duplicates removed first.
+
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+        The cloud (more than ``range_scaling`` distinct rows).
+    range_scaling : int
+        n2, a power of two ≥ 2 (n1 = n2/2).
+
+    Returns
+    -------
+    GrideResult
+        The ID, its error, the scale, the distinct points used and the duplicates removed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> plane = rng.uniform(size=(1000, 2)) @ rng.normal(size=(2, 5))  # a 2-D plane in 5-D
+    >>> round(gride(plane, range_scaling=4).id, 2)
+    2.02
+    """
     neighbors, n_duplicates = _deduplicated_neighbors(points, k=range_scaling, what=f"GRIDE at range scaling {range_scaling}")
     return gride_from_neighbors(neighbors, range_scaling=range_scaling, n_duplicates=n_duplicates)
 

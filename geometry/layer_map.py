@@ -74,12 +74,39 @@ def _stack(states, name: str) -> np.ndarray:
 
 def layer_r2_grid(states_a, states_b, *, relative_ridge: float = 0.1, test_fraction: float = 0.25,
                   seed: int = 0) -> LayerGrid:
-    """Held-out R² of the ridge map from every layer of A to every layer of B (same tokens).
+    """Held-out R² of the ridge map from every layer of A to every layer of B (the same tokens).
+
+    Parameters
+    ----------
+    states_a, states_b : array_like, shapes (L_a + 1, n, d_a) and (L_b + 1, n, d_b)
+        The hidden states of the same n tokens at every layer of A and of B.
+    relative_ridge : float
+        α: λ = α · ‖X_train − x̄‖²_F / d_a at each of A's layers (see the module docstring).
+    test_fraction : float
+        Share (0, 1) of the tokens held out.
+    seed : int
+        Seed of the split (as :func:`geometry.emb2emb.split_indices`).
+
+    Returns
+    -------
+    LayerGrid
+        ``r2_test`` (L_a + 1, L_b + 1) and the fit's parameters.
 
     Raises
     ------
-    GeometryError      shapes that do not match, non-finite values, a bad ridge or test fraction.
-    TooFewPointsError  too few tokens for the split.
+    GeometryError
+        Shapes that do not match, non-finite values, a bad ridge or test fraction.
+    TooFewPointsError
+        Too few tokens for the split.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=(3, 60, 5))
+    >>> b = np.stack([2 * a[0], a[1] @ rng.normal(size=(5, 5)), rng.normal(size=(60, 5))])
+    >>> layer_r2_grid(a, b).r2_test.diagonal().round(2).tolist()  # B's last layer is noise
+    [0.99, 0.99, -0.08]
     """
     a, b = _stack(states_a, "states_a"), _stack(states_b, "states_b")
     if a.shape[1] != b.shape[1]:

@@ -80,17 +80,39 @@ def neighborhood_overlap(
     neighbors_a: Neighbors | None = None,
     neighbors_b: Neighbors | None = None,
 ) -> float:
-    """Neighbourhood overlap χ_k between clouds ``a`` (N, d_a) and ``b`` (N, d_b) of the same tokens.
+    """Neighbourhood overlap χ_k between two clouds of the same tokens.
 
     χ_k = mean over tokens i of |N_k^a(i) ∩ N_k^b(i)| / k, self excluded, Euclidean, no
     de-duplication. Equals DADApy's ``Data(a).return_data_overlap(b, k=k)`` on tie-free clouds.
-    Precomputed ``neighbors_a``/``neighbors_b`` (with at least k neighbours) replace the searches;
-    ``a``/``b`` may then be ``None``.
+
+    Parameters
+    ----------
+    a, b : array_like, shapes (N, d_a) and (N, d_b), or None
+        The clouds; ``None`` when the matching precomputed neighbours are given.
+    k : int
+        Neighbourhood size.
+    neighbors_a, neighbors_b : Neighbors, optional
+        Precomputed neighbours (at least k columns) that replace the searches.
+
+    Returns
+    -------
+    float
+        χ_k in [0, 1].
 
     Raises
     ------
-    TooFewPointsError  N < k + 1, or precomputed neighbours with fewer than k columns.
-    GeometryError      the clouds hold different numbers of points.
+    TooFewPointsError
+        N < k + 1, or precomputed neighbours with fewer than k columns.
+    GeometryError
+        The clouds hold different numbers of points.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=(200, 8))
+    >>> neighborhood_overlap(a, 3 * a + 1, k=5)  # a similarity keeps every neighbourhood
+    1.0
     """
     k = check_positive_int(k, name="k")
     na = neighbors_a if neighbors_a is not None else _neighbors_for(a, k=k, name="a")
@@ -103,14 +125,25 @@ def consecutive_overlaps(layers: Sequence, *, ks: Iterable[int] = range(1, 7)) -
 
     Parameters
     ----------
-    layers: sequence of L clouds of the same N tokens, each an (N, d) array or a precomputed
-            :class:`~geometry.neighbors.Neighbors` with at least max(ks) neighbours. One
-            neighbour search (k = max(ks)) is made per array layer.
-    ks:     neighbourhood sizes (default 1..6, as in Viswanathan et al.).
+    layers : sequence of L array_like (N, d) or Neighbors
+        Clouds of the same N tokens, each an array or a precomputed
+        :class:`~geometry.neighbors.Neighbors` with at least max(ks) neighbours. One
+        neighbour search (k = max(ks)) is made per array layer.
+    ks : iterable of int
+        Neighbourhood sizes (default 1..6, as in Viswanathan et al.).
 
     Returns
     -------
-    (L − 1, len(ks)) float array; row l holds χ_k between layers l and l + 1.
+    numpy.ndarray, shape (L − 1, len(ks))
+        Row l holds χ_k between layers l and l + 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=(200, 8))
+    >>> consecutive_overlaps([a, 2 * a, rng.normal(size=(200, 8))], ks=[1, 5]).round(2).tolist()
+    [[1.0, 1.0], [0.0, 0.03]]
     """
     ks = [check_positive_int(k, name="each k in ks") for k in ks]
     if not ks:

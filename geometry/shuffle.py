@@ -29,7 +29,23 @@ SHUFFLE_VERSION = 1
 
 
 def max_shuffle_index(n_tokens: int) -> int:
-    """Smallest S with 4^S ≥ n_tokens: larger indices all give a full permutation (0 for N ≤ 1)."""
+    """Smallest S with 4^S ≥ n_tokens: larger indices all give a full permutation (0 for N ≤ 1).
+
+    Parameters
+    ----------
+    n_tokens : int
+        N, the prompt's length.
+
+    Returns
+    -------
+    int
+        The largest shuffle index that differs from the ones above it.
+
+    Examples
+    --------
+    >>> max_shuffle_index(8), max_shuffle_index(1000)
+    (2, 5)
+    """
     n = check_positive_int(n_tokens, name="n_tokens", minimum=0)
     s = 0
     while 4**s < n:
@@ -48,10 +64,25 @@ def shuffle_tokens(token_ids, *, shuffle_index: int, rng: np.random.Generator, f
 
     Parameters
     ----------
-    token_ids:     1-D sequence of the N token ids (only its length is used).
-    shuffle_index: S ≥ 0.
-    rng:           a ``numpy.random.Generator`` (e.g. ``np.random.default_rng(seed)``).
-    fixed:         optional boolean mask (N,) of positions that keep their place (special tokens).
+    token_ids : sequence, shape (N,)
+        The token ids (only its length is used).
+    shuffle_index : int
+        S ≥ 0.
+    rng : numpy.random.Generator
+        E.g. ``np.random.default_rng(seed)``.
+    fixed : array_like of bool, shape (N,), optional
+        Positions that keep their place (special tokens).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (N,)
+        The order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shuffle_tokens(np.arange(8), shuffle_index=1, rng=np.random.default_rng(0)).tolist()  # 4 blocks of 2
+    [4, 5, 0, 1, 2, 3, 6, 7]
     """
     ids = np.asarray(token_ids)
     if ids.ndim != 1:

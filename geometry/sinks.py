@@ -43,6 +43,26 @@ def sink_norm_ratios(hidden: np.ndarray) -> np.ndarray:
 
 
 def attention_sinks(hidden: np.ndarray, *, factor: float = SINK_NORM_FACTOR) -> np.ndarray:
-    """Positions (int64, ascending) of the tokens whose norm exceeds ``factor`` × the layer's
-    median norm at some layer of ``hidden`` (L, N, D)."""
+    """Positions of the tokens whose norm exceeds ``factor`` × the layer's median norm at some layer.
+
+    Parameters
+    ----------
+    hidden : numpy.ndarray, shape (L, N, D)
+        The layers to look at (e.g. 1..L, without the embeddings).
+    factor : float
+        How many times the layer's median norm makes a sink.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_sinks,)
+        The positions, ascending.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hidden = np.ones((3, 6, 4))
+    >>> hidden[1, 2] = 100.0  # token 2's norm is 100 times the others' at layer 1
+    >>> attention_sinks(hidden).tolist()
+    [2]
+    """
     return np.flatnonzero(sink_norm_ratios(hidden) > factor).astype(np.int64)

@@ -64,7 +64,40 @@ def twonn_ratios(neighbors: Neighbors) -> np.ndarray:
 def twonn_from_neighbors(
     neighbors: Neighbors, *, method: TwoNNMethod = "linear", fraction: float = 0.9, n_duplicates: int = 0
 ) -> TwoNNResult:
-    """TwoNN from precomputed neighbours (at least 2 per point) of a duplicate-free cloud."""
+    """TwoNN from precomputed neighbours of a duplicate-free cloud (see the module docstring).
+
+    Parameters
+    ----------
+    neighbors : Neighbors
+        At least 2 neighbours of each of the n ≥ 3 points (``distances`` shape (n, k ≥ 2)).
+    method : {"linear", "mle"}
+        Linear fit of the ratios' Pareto law (DADApy's default) or maximum likelihood.
+    fraction : float
+        Share (0, 1] of the smallest ratios the linear fit keeps.
+    n_duplicates : int
+        Recorded in the result (duplicates the caller removed before the search).
+
+    Returns
+    -------
+    TwoNNResult
+        The ID, its standard error, the points used and ``n_duplicates``.
+
+    Raises
+    ------
+    TooFewPointsError
+        Fewer than 3 points or 2 neighbours.
+    DegenerateCloudError
+        A zero first-neighbour distance (duplicates left in), or every ratio equal to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geometry.neighbors import nearest_neighbors
+    >>> rng = np.random.default_rng(0)
+    >>> plane = rng.uniform(size=(1000, 2)) @ rng.normal(size=(2, 5))  # a 2-D plane in 5-D
+    >>> round(twonn_from_neighbors(nearest_neighbors(plane, k=2)).id, 2)
+    1.95
+    """
     if method not in ("linear", "mle"):
         raise GeometryError(f"method must be 'linear' or 'mle'; got {method!r}.")
     if not 0.0 < fraction <= 1.0:
@@ -94,7 +127,35 @@ def twonn_from_neighbors(
 
 
 def twonn(points, *, method: TwoNNMethod = "linear", fraction: float = 0.9) -> TwoNNResult:
-    """TwoNN intrinsic dimension of an (n, d) cloud; exact duplicates are removed first."""
+    """TwoNN intrinsic dimension of a cloud; exact duplicates are removed first.
+
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+        The cloud (at least 3 distinct rows).
+    method : {"linear", "mle"}
+        Linear fit of the ratios' Pareto law (DADApy's default) or maximum likelihood.
+    fraction : float
+        Share (0, 1] of the smallest ratios the linear fit keeps.
+
+    Returns
+    -------
+    TwoNNResult
+        The ID, its standard error, the distinct points used and the duplicates removed.
+
+    Raises
+    ------
+    TooFewPointsError
+        Fewer than 3 distinct points.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> plane = rng.uniform(size=(1000, 2)) @ rng.normal(size=(2, 5))  # a 2-D plane in 5-D
+    >>> round(twonn(plane).id, 2), round(twonn(plane, method="mle").id, 2)
+    (1.95, 2.0)
+    """
     array = check_points(points, min_points=3, what="TwoNN")
     dedup = remove_duplicates(array)
     if dedup.points.shape[0] < 3:

@@ -1,0 +1,45 @@
+"""The Examples sections of the geometry modules run as doctests, and every public estimator has
+a numpydoc docstring (Parameters, Returns, Examples)."""
+
+import doctest
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import geometry
+
+MODULES = sorted(module.name for module in pkgutil.iter_modules(geometry.__path__))
+# The public functions documented in numpydoc style with an Examples section.
+DOCUMENTED = {
+    "angles": ["nearest_neighbor_angles"],
+    "cosine": ["cosine_similarity_matrix", "mean_cosine_similarity"],
+    "cross_model": ["global_similarity"],
+    "duplicates": ["remove_duplicates"],
+    "emb2emb": ["fit_emb2emb", "steering_transfer"],
+    "gride": ["gride", "gride_from_neighbors"],
+    "gride_scan": ["gride_scan"],
+    "id_loss": ["id_loss_correlation", "logits_id"],
+    "layer_map": ["layer_r2_grid"],
+    "lle": ["lle_weights", "lle_transfer"],
+    "local_id": ["local_id", "harmonic_mean_id"],
+    "overlap": ["neighborhood_overlap", "consecutive_overlaps"],
+    "shuffle": ["max_shuffle_index", "shuffle_tokens"],
+    "sinks": ["attention_sinks"],
+    "twonn": ["twonn", "twonn_from_neighbors"],
+}
+
+
+@pytest.mark.parametrize("name", [name for name in MODULES if name in DOCUMENTED])
+def test_examples_run(name):
+    module = importlib.import_module(f"geometry.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, report=True)
+    assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("name, function", [(m, f) for m, names in DOCUMENTED.items() for f in names])
+def test_numpydoc_sections(name, function):
+    doc = inspect.getdoc(getattr(importlib.import_module(f"geometry.{name}"), function))
+    for section in ("Parameters", "Returns", "Examples"):
+        assert f"\n{section}\n{'-' * len(section)}\n" in doc, f"{name}.{function} lacks {section}"
