@@ -178,9 +178,9 @@ def gride_from_neighbors(neighbors: Neighbors, *, range_scaling: int = 2, n_dupl
     >>> import numpy as np
     >>> from geometry.neighbors import nearest_neighbors
     >>> rng = np.random.default_rng(0)
-    >>> plane = rng.uniform(size=(1000, 2)) @ rng.normal(size=(2, 5))  # a 2-D plane in 5-D
-    >>> round(gride_from_neighbors(nearest_neighbors(plane, k=8), range_scaling=8).id, 2)
-    1.86
+    >>> cube = rng.uniform(size=(800, 3)) @ rng.normal(size=(3, 6))  # a 3-D box in 6-D
+    >>> round(gride_from_neighbors(nearest_neighbors(cube, k=8), range_scaling=8).id, 2)
+    2.85
     """
     return gride_scan_from_neighbors(neighbors, range_scalings=[range_scaling], n_duplicates=n_duplicates)[0]
 

@@ -192,11 +192,11 @@ def local_id(
     Examples
     --------
     >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> plane = rng.uniform(size=(1000, 2)) @ rng.normal(size=(2, 5))  # a 2-D plane in 5-D
-    >>> result = local_id(plane, k=10)
+    >>> t = np.random.default_rng(0).uniform(0, 6, size=1000)
+    >>> helix = np.column_stack([np.cos(t), np.sin(t), t])  # a curve: one dimension
+    >>> result = local_id(helix, k=10)
     >>> result.ids.shape, round(harmonic_mean_id(result.ids), 2)
-    ((1000,), 1.93)
+    ((1000,), 1.0)
     """
     k = check_positive_int(k, name="k", minimum=2)
     if method not in ("mle", "pca"):

@@ -93,10 +93,10 @@ def twonn_from_neighbors(
     --------
     >>> import numpy as np
     >>> from geometry.neighbors import nearest_neighbors
-    >>> rng = np.random.default_rng(0)
-    >>> plane = rng.uniform(size=(1000, 2)) @ rng.normal(size=(2, 5))  # a 2-D plane in 5-D
-    >>> round(twonn_from_neighbors(nearest_neighbors(plane, k=2)).id, 2)
-    1.95
+    >>> t = np.random.default_rng(0).uniform(0, 6, size=1000)
+    >>> helix = np.column_stack([np.cos(t), np.sin(t), t])  # a curve: one dimension
+    >>> round(twonn_from_neighbors(nearest_neighbors(helix, k=2)).id, 2)
+    0.98
     """
     if method not in ("linear", "mle"):
         raise GeometryError(f"method must be 'linear' or 'mle'; got {method!r}.")
