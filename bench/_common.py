@@ -62,6 +62,18 @@ def machine() -> str:
             f"Python {platform.python_version()}, numpy {np.__version__}, load average {load_average()}")
 
 
+def timing(function: Callable, record: Callable[[float], object]) -> Callable:
+    """``function`` wrapped so that the wall-clock seconds of each call go to ``record`` (also
+    when the call raises)."""
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            record(time.perf_counter() - started)
+    return wrapper
+
+
 def interleaved(functions: dict[str, Callable[[], object]], *, runs: int, warmup: int = 1) -> dict[str, list[float]]:
     """Time several functions alternately (A B A B …) so that a change of load on the machine
     hits all of them alike; returns the seconds of every timed run, per name."""

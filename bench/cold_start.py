@@ -58,7 +58,7 @@ def probe(tokens: int) -> dict:
     from lm import load_model, resolve_model
 
     sys.path.insert(0, str(ROOT / "bench"))
-    from _common import bundled_tokenizer, exact_prompts
+    from _common import bundled_tokenizer, exact_prompts, timing
 
     prompts = exact_prompts(tokens, 2, tokenizer=bundled_tokenizer())
     spec = resolve_model(None)
@@ -67,13 +67,7 @@ def probe(tokens: int) -> dict:
     real_extract, real_statistics, real_kernel = runner.extract_batch, runner._layer_statistics, exact_distances._certified_rows
 
     def wrap(name, function):
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
-        return wrapper
+        return timing(function, lambda seconds: phases.__setitem__(name, phases.get(name, 0.0) + seconds))
 
     first_kernel = {"done": False}
 

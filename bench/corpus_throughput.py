@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
+    from _common import timing
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="SmolLM2-135M-Instruct")
     parser.add_argument("--prompts", default="python-stdlib")
@@ -59,13 +61,7 @@ def main() -> None:
     timings: dict[str, list[float]] = defaultdict(list)
 
     def timed(name, function):
-        def wrapper(*a, **k):
-            started = time.perf_counter()
-            try:
-                return function(*a, **k)
-            finally:
-                timings[name].append(time.perf_counter() - started)
-        return wrapper
+        return timing(function, lambda seconds: timings[name].append(seconds))  # timings is cleared after the warm-up
 
     real_batch = runner.extract_batch
 
@@ -78,7 +74,7 @@ def main() -> None:
     runner.extract_batch = forward
     runner._layer_statistics = timed("geometry", runner._layer_statistics)
     runner.mean_cosine_similarities = timed("cosine0", runner.mean_cosine_similarities)
-    id_loss.logits_id = timed("logits", id_loss.logits_id)  # runner imports it when it first needs it
+    id_loss.logits_id_scan = timed("logits", id_loss.logits_id_scan)  # runner imports it when it first needs it
     ResultStore.put = timed("store", ResultStore.put)
 
     # Passages cut a quarter longer than the limit, so that every prompt is truncated to exactly --tokens.
