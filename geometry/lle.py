@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from geometry.errors import DegenerateCloudError, GeometryError, TooFewPointsError
@@ -82,19 +83,33 @@ class LLETransfer:
     seed: int
 
 
+@numba.njit(nogil=True, cache=True)
+def _neighbor_differences(x, indices, start, out):  # pragma: no cover - compiled
+    # out[r, a] = x_j − x_i for i = start + r and j its a-th neighbour: one pass, no gathered copy.
+    for r in range(out.shape[0]):
+        for a in range(out.shape[1]):
+            j = indices[start + r, a]
+            for t in range(x.shape[1]):
+                out[r, a, t] = x[j, t] - x[start + r, t]
+
+
 def barycenter_weights(points: np.ndarray, indices: np.ndarray, *, reg: float = 1e-3) -> np.ndarray:
     """(n, k) weights w_i = (G_i + R_i I)⁻¹1 normalised to sum 1, for neighbour ``indices`` (n, k)."""
-    x = points
+    x = np.ascontiguousarray(points, dtype=np.float64)
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
     n, k = indices.shape
+    if indices.size and not (0 <= indices.min() and indices.max() < x.shape[0]):
+        raise GeometryError(f"neighbour indices must lie in 0..{x.shape[0] - 1}; got {indices.min()}..{indices.max()}.")
     out = np.empty((n, k))
     ones = np.ones((k, 1))
     # Small blocks: the (b, k, d) differences stay in cache and their buffer is reused, which
     # halves the time against one big block; every number is computed exactly as before.
     rows_per_block = max(1, _BLOCK_BYTES // (8 * k * max(k, x.shape[1])))
+    buffer = np.empty((min(n, rows_per_block), k, x.shape[1]))
     for start in range(0, n, rows_per_block):
         stop = min(n, start + rows_per_block)
-        z = np.take(x, indices[start:stop], axis=0)
-        np.subtract(z, x[start:stop, None, :], out=z)  # (b, k, d) differences x_j − x_i
+        z = buffer[: stop - start]
+        _neighbor_differences(x, indices, start, z)  # (b, k, d) differences x_j − x_i
         gram = z @ z.transpose(0, 2, 1)  # (b, k, k)
         trace = np.trace(gram, axis1=1, axis2=2)
         ridge = np.where(trace > 0, reg * trace, reg)
