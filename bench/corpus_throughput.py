@@ -74,7 +74,7 @@ def main() -> None:
 
     runner.extract_batch = forward
     runner._layer_statistics = timed("geometry", runner._layer_statistics)
-    runner.mean_cosine_similarities = timed("cosine0", runner.mean_cosine_similarities)
+    runner.embedding_statistics = timed("cosine0", runner.embedding_statistics)  # the layer-0 statistics (cosine)
     id_loss.logits_id_scan = timed("logits", id_loss.logits_id_scan)  # runner imports it when it first needs it
     ResultStore.put = timed("store", ResultStore.put)
 
