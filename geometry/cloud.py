@@ -48,9 +48,33 @@ def prepare_cloud(points, *, k_distinct: int, k_all: int = 0,
                   search: Callable[[np.ndarray, int], Neighbors] | None = None) -> PreparedCloud:
     """Deduplicate and search neighbours once; ``k`` values are capped at what the cloud allows.
 
-    ``search(points, k) -> Neighbors`` replaces the exact numpy search (e.g. the same search on a
-    GPU, supplied by the caller: this package never imports torch); it must return the k nearest
-    neighbours of every row, self excluded, ascending.
+    Parameters
+    ----------
+    points : array_like, shape (n, d)
+        One layer's token cloud.
+    k_distinct : int
+        Neighbours searched among the distinct points (for the ID estimators).
+    k_all : int
+        Neighbours searched among every token, duplicates included (overlap, per-token lists);
+        0: none.
+    search : callable, optional
+        ``search(points, k) -> Neighbors`` replaces the exact numpy search (e.g. the same search
+        on a GPU, supplied by the caller: this package never imports torch); it must return the
+        k nearest neighbours of every row, self excluded, ascending.
+
+    Returns
+    -------
+    PreparedCloud
+        ``points`` (n, d), ``distinct`` (the m distinct rows), ``neighbors`` (m, ≤ k_distinct)
+        and ``all_neighbors`` (n, ≤ k_all).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tokens = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 2.0]])  # rows 0 and 2 coincide
+    >>> cloud = prepare_cloud(tokens, k_distinct=2, k_all=1)
+    >>> cloud.distinct.n_removed, cloud.neighbors.indices.tolist(), cloud.all_neighbors.indices.tolist()
+    (1, [[1, 2], [0, 2], [0, 1]], [[2], [0], [0], [0]])
     """
     array = check_points(points, min_points=2, what="a neighbour search")
     search = search or _search

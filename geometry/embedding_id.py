@@ -116,7 +116,25 @@ class RowSummary:
 
 
 def suggested_lora_rank(intrinsic_dimension: float, *, n_features: int | None = None) -> int:
-    """2^⌈log2 ID⌉: the smallest power of two not below the ID (≥ 1, ≤ n_features when given)."""
+    """2^⌈log2 ID⌉: the smallest power of two not below the ID (≥ 1, ≤ n_features when given).
+
+    Parameters
+    ----------
+    intrinsic_dimension : float
+        The ID of the embedding matrix.
+    n_features : int, optional
+        D, the rank's upper bound.
+
+    Returns
+    -------
+    int
+        The suggested LoRA rank.
+
+    Examples
+    --------
+    >>> suggested_lora_rank(11.3), suggested_lora_rank(0.4), suggested_lora_rank(300.0, n_features=256)
+    (16, 1, 256)
+    """
     if not (np.isfinite(intrinsic_dimension) and intrinsic_dimension > 0):
         raise GeometryError(f"the intrinsic dimension must be finite and > 0; got {intrinsic_dimension!r}.")
     rank = 1 if intrinsic_dimension <= 1 else 2 ** math.ceil(math.log2(intrinsic_dimension) - 1e-12)
@@ -221,22 +239,48 @@ def embedding_matrix_id(
     fraction: float = 0.9,
     exclude=None,
 ) -> EmbeddingID:
-    """ID, redundancy and suggested LoRA rank of a (V, D) embedding matrix (see module docstring).
+    """ID, redundancy and suggested LoRA rank of an embedding matrix (see module docstring).
 
     Parameters
     ----------
-    matrix:              (V, D) embedding rows (float32 is fine; computed in float64).
-    k_local:             neighbours for the local-MLE variant (≥ 2).
-    max_points:          seeded subsample size after cleaning (None = every row, the default).
-    zero_tolerance:      rows with norm ≤ this × median norm are dropped as zero/unused.
-    duplicate_tolerance: grid step (× median norm) for near-duplicate detection; 0 disables it.
-    fraction:            share of the smallest log μ kept by the TwoNN linear fit.
-    exclude:             (V,) boolean mask of reserved rows to drop (counted), or None.
+    matrix : array_like, shape (V, D)
+        Embedding rows (float32 is fine; computed in float64).
+    k_local : int
+        Neighbours for the local-MLE variant (≥ 2).
+    max_points : int, optional
+        Seeded subsample size after cleaning (None = every row, the default).
+    seed : int
+        Seed of the subsample.
+    zero_tolerance : float
+        Rows with norm ≤ this × median norm are dropped as zero/unused.
+    duplicate_tolerance : float
+        Grid step (× median norm) for near-duplicate detection; 0 disables it.
+    fraction : float
+        Share of the smallest log μ kept by the TwoNN linear fit.
+    exclude : array_like of bool, shape (V,), optional
+        Reserved rows to drop (counted).
+
+    Returns
+    -------
+    EmbeddingID
+        The TwoNN ID (linear fit and MLE) with errors, the local-MLE ID, the redundancy
+        1 − ID/D, the suggested LoRA rank and the row counts.
 
     Raises
     ------
-    TooFewPointsError     fewer than k_local + 1 rows left after cleaning.
-    DegenerateCloudError  every row is zero.
+    TooFewPointsError
+        Fewer than k_local + 1 rows left after cleaning.
+    DegenerateCloudError
+        Every row is zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> matrix = rng.normal(size=(2000, 4)) @ rng.normal(size=(4, 64))  # rank 4 in 64 columns
+    >>> found = embedding_matrix_id(matrix)
+    >>> round(found.id_twonn, 1), found.lora_rank, round(found.redundancy, 2)
+    (4.1, 8, 0.94)
     """
     k_local = check_positive_int(k_local, name="k_local", minimum=2)
     x = check_points(matrix, min_points=3, name="matrix", what="an embedding-matrix ID")

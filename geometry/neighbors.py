@@ -162,11 +162,30 @@ def nearest_neighbors(points, *, k: int, block_bytes: int = _BLOCK_BYTES,
 
     Parameters
     ----------
-    points:     (n, d) array.
-    k:          number of neighbours; needs n ≥ k + 1.
-    query_rows: (start, stop): the neighbours (among all n points) of these rows only — the same
-                as those rows of the full search (a long search made by blocks that are saved and
-                resumed, e.g. a whole vocabulary).
+    points : array_like, shape (n, d)
+        The cloud.
+    k : int
+        Number of neighbours; needs n ≥ k + 1.
+    block_bytes : int
+        Memory for one block of the float32 distance matrix.
+    query_rows : (int, int), optional
+        (start, stop): the neighbours (among all n points) of these rows only — the same as those
+        rows of the full search (a long search made by blocks that are saved and resumed, e.g. a
+        whole vocabulary).
+
+    Returns
+    -------
+    Neighbors
+        ``distances`` (m, k) float64 ascending along each row and ``indices`` (m, k) int64, for
+        the m = n rows (or the ``query_rows``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> line = np.array([[0.0], [1.0], [3.0], [7.0]])
+    >>> found = nearest_neighbors(line, k=2)
+    >>> found.indices.tolist(), found.distances.tolist()
+    ([[1, 2], [0, 2], [1, 0], [2, 1]], [[1.0, 3.0], [1.0, 2.0], [2.0, 3.0], [4.0, 6.0]])
     """
     k = check_positive_int(k, name="k")
     x = check_points(points, min_points=k + 1, what=f"a {k}-nearest-neighbour search")

@@ -153,8 +153,28 @@ def umap_projection(
 
 
 def procrustes_align(source, target) -> np.ndarray:
-    """``source`` (n, c) mapped onto ``target`` (n, c) by the best translation and rotation or
-    reflection (least squares, no scale: distances within ``source`` are kept). Returns float64 (n, c)."""
+    """``source`` mapped onto ``target`` by the best translation and rotation or reflection.
+
+    Least squares, no scale: distances within ``source`` are kept.
+
+    Parameters
+    ----------
+    source, target : array_like, shape (n, c)
+        The same n points in two layouts.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, c)
+        ``source`` moved onto ``target``, float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    >>> turned = square @ np.array([[0.0, -1.0], [1.0, 0.0]]) + 5.0  # rotated by 90° and moved
+    >>> procrustes_align(turned, square).round(6).tolist() == square.tolist()
+    True
+    """
     y = np.asarray(source, dtype=np.float64)
     x = np.asarray(target, dtype=np.float64)
     if y.shape != x.shape or y.ndim != 2:
