@@ -22,3 +22,8 @@ class StoreRefusedError(StoreError):
 
 class StoreReadOnlyError(StoreError):
     """A write to a store that was opened read-only (e.g. the file or its folder is not writable)."""
+
+
+class StoreArgumentError(StoreError, ValueError):
+    """A call the store refuses before touching the file: an unknown membership status, a field
+    name that is not a plain identifier."""

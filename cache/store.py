@@ -37,7 +37,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cache.errors import StoreCorruptError, StoreError, StoreLockedError, StoreReadOnlyError, StoreRefusedError
+from cache.errors import (StoreArgumentError, StoreCorruptError, StoreError, StoreLockedError, StoreReadOnlyError,
+                          StoreRefusedError)
 from cache.serialize import array_to_bytes, bytes_to_array
 from cache.store_file import create_parent, inspect_store_path, is_damage
 
@@ -221,7 +222,7 @@ class ResultStore:
         rows = list(rows)
         for row in rows:
             if row.status not in MEMBER_STATUSES:
-                raise ValueError(f"membership status must be one of {MEMBER_STATUSES}; got {row.status!r}.")
+                raise StoreArgumentError(f"membership status must be one of {MEMBER_STATUSES}; got {row.status!r}.")
         if not rows:
             return 0
         self._check_writable()
@@ -312,7 +313,7 @@ _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def _field_name(name: str) -> str:
     """Field names end up inside a JSON path: only plain identifiers are accepted."""
     if not _FIELD.match(name):
-        raise ValueError(f"a field name must be a plain identifier (letters, digits, _); got {name!r}.")
+        raise StoreArgumentError(f"a field name must be a plain identifier (letters, digits, _); got {name!r}.")
     return name
 
 

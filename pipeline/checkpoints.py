@@ -30,6 +30,7 @@ import numpy as np
 
 from cache import StoreError, spec_key
 from geometry.embedding_id import EmbeddingID
+from pipeline.errors import CheckpointError
 from pipeline.runner import ModelLoader, Request, analyse, build_spec, cached
 from pipeline.vocabulary import vocabulary_geometry
 
@@ -37,10 +38,6 @@ SERIES_KIND = "checkpoint_series"
 SERIES_VERSION = 1
 _STEP = re.compile(r"(?:checkpoint-|step)(\d+)$")
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint list that cannot be used; the message says why and what to do."""
 
 
 @dataclass(frozen=True)

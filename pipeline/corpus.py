@@ -35,9 +35,10 @@ import pandas as pd
 
 from cache import Membership, ResultStore, StoreError, spec_key
 from geometry.suite import SuiteSettings
-from lm import LoadedModel, ModelSpec, PromptError, load_model
+from lm import LoadedModel, ModelSpec, load_model
 from pipeline.analysis import KIND, from_record, stored_array_names
 from pipeline.corpus_stats import CorpusItem
+from pipeline.errors import CorpusError, ExecutionError
 from pipeline.runner import ModelLoader, Request, analyse_many, build_spec
 from pipeline.spec import ANALYSIS_VERSION, Extras, Method, fields_of, text_hash
 
@@ -45,10 +46,6 @@ from pipeline.spec import ANALYSIS_VERSION, Extras, Method, fields_of, text_hash
 # ``n_token_neighbours`` is the field's earlier spelling, still in results stored before the rename.
 _CHECK_FIELDS = ("logits_id", "mean_loss", "n_token_neighbors", "n_token_neighbours")
 # Arrays that corpus statistics never use (about 90 % of a stored analysis): not read by default.
-
-
-class CorpusError(ValueError):
-    """A corpus cannot be planned or selected; the message says what to change."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,13 +236,14 @@ def execute_units(units: Sequence[WorkUnit], config: CorpusConfig, *, store: Res
     outcomes = analyse_many([_unit_request(unit, config, loader) for unit in units], store=store, loader=loader)
     seconds = (time.perf_counter() - started) / len(units)
     results = []
-    for unit, outcome in zip(units, outcomes):
-        if isinstance(outcome, PromptError):
-            store.put_membership([unit.membership(status="failed", message=str(outcome))])
-            results.append(UnitResult(unit, "failed", seconds, str(outcome)))
+    for unit, attempt in zip(units, outcomes):
+        if attempt.failed:
+            store.put_membership([unit.membership(status="failed", message=str(attempt.error))])
+            results.append(UnitResult(unit, "failed", seconds, str(attempt.error)))
             continue
+        outcome = attempt.get()
         if outcome.key != unit.key:
-            raise RuntimeError(f"unit {unit.label}: planned key {unit.key[:12]} but analysed {outcome.key[:12]}; "
+            raise ExecutionError(f"unit {unit.label}: planned key {unit.key[:12]} but analysed {outcome.key[:12]}; "
                                "the model files changed during the run?")
         if not outcome.from_cache and not store.has(unit.key):  # a batch run must not lose results silently
             raise StoreError(outcome.cache_notice or f"the result of {unit.label} was not saved to {store.path}.")

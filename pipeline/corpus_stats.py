@@ -33,6 +33,7 @@ from geometry.errors import GeometryError
 from geometry.id_loss import id_loss_correlation
 from geometry.registry import owner
 from pipeline.analysis import Analysis, layer_series, statistic_label
+from pipeline.errors import StatisticError
 from pipeline.spec import text_hash
 
 START_TEXT_CHARS = 80
@@ -89,7 +90,7 @@ def registered_statistics(items: Sequence[Item], *, dimension: bool = False) -> 
 def _series(analysis: Analysis, statistic: str) -> tuple[np.ndarray, np.ndarray]:
     series = layer_series(analysis)
     if statistic not in series:
-        raise ValueError(f"unknown statistic {statistic!r}; choose one of {', '.join(series)}.")
+        raise StatisticError(f"unknown statistic {statistic!r}; choose one of {', '.join(series)}.")
     layers, values = series[statistic]
     return np.asarray(layers, dtype=np.int64), np.asarray(values, dtype=np.float64)
 
@@ -221,7 +222,7 @@ def id_profile(items: Sequence[Item], *, estimator: str = "gride_2") -> pd.DataF
     estimates dimension (``twonn_linear``, ``twonn_mle``, ``gride_<r>``, …)."""
     found = owner(estimator)
     if found is None or not found.dimension:
-        raise ValueError(f"estimator must be a column of an ID estimator (e.g. twonn_linear, twonn_mle, gride_2); "
+        raise StatisticError(f"estimator must be a column of an ID estimator (e.g. twonn_linear, twonn_mle, gride_2); "
                          f"got {estimator!r}.")
     return layer_profile(items, statistic=estimator)
 
@@ -241,7 +242,7 @@ def _id_matrix(items: Sequence[Item], estimator: str) -> tuple[np.ndarray, np.nd
     series = [_series(_analysis(item), estimator) for item in items]
     layer_sets = {tuple(layers) for layers, _ in series}
     if len(layer_sets) > 1:
-        raise ValueError("the analyses have different numbers of layers (more than one model?); select one model.")
+        raise StatisticError("the analyses have different numbers of layers (more than one model?); select one model.")
     layers = np.array(next(iter(layer_sets)), dtype=np.int64) if series else np.zeros(0, np.int64)
     return np.array([values for _, values in series]).reshape(len(series), layers.size), layers
 
@@ -295,7 +296,7 @@ def prompt_scatter(items: Sequence[Item], *, layer: int, estimator: str = "gride
         layers, values = _series(analysis, estimator)
         where = np.flatnonzero(layers == layer)
         if where.size == 0:
-            raise ValueError(f"layer {layer} is not among the layers of {estimator} ({layers.min()}..{layers.max()}).")
+            raise StatisticError(f"layer {layer} is not among the layers of {estimator} ({layers.min()}..{layers.max()}).")
         rows.append(dict(passage_id=_passage_id(item), shuffle_index=analysis.shuffle_index, seed=analysis.seed,
                          layer=int(layer), id=float(values[where[0]]), mean_loss=float(analysis.mean_loss),
                          n_tokens=analysis.n_tokens, start_text=start_text(analysis.prompt)))
@@ -337,7 +338,7 @@ def token_table(items: Sequence[Item], *, layer: int, shuffle_index: int | None 
     for item in _by_shuffle(items, shuffle_index):
         analysis = _analysis(item)
         if not 1 <= layer <= analysis.layers.size:
-            raise ValueError(f"layer must be from 1 to {analysis.layers.size}; got {layer}.")
+            raise StatisticError(f"layer must be from 1 to {analysis.layers.size}; got {layer}.")
         positions = np.asarray(analysis.kept, dtype=np.int64)
         losses = np.asarray(analysis.losses, dtype=np.float64)
         padded = np.concatenate([[np.nan], losses, [np.nan]]) if losses.size else np.full(analysis.n_tokens + 1, np.nan)

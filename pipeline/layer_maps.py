@@ -20,10 +20,10 @@ import numpy as np
 
 from cache import ResultStore, StoredResult, spec_key
 from cache.memo import memoize, recall
-from geometry.errors import GeometryError
 from geometry.layer_map import LAYER_MAP_VERSION, LayerGrid, layer_r2_grid
 from lm import BUNDLED_MODELS, LoadedModel, ModelSpec, extract, model_fingerprint, resolve_model
 from lm.alignment import aligned_positions, token_ends
+from pipeline.errors import ExperimentError
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
 from prompts.steering import MAP_TEXTS
 
@@ -53,7 +53,7 @@ def text_states(loaded: LoadedModel, texts: Sequence[str], *, progress: Progress
         tokens = token_ends(loaded.tokenizer, text, add_special_tokens=wants_bos(loaded.spec))
         run = extract(loaded, token_ids=tokens.token_ids, with_losses=False)
         if run.truncated:
-            raise GeometryError(f"a text is longer than {loaded.spec.name}'s context; use shorter texts.")
+            raise ExperimentError(f"a text is longer than {loaded.spec.name}'s context; use shorter texts.")
         runs.append(TextStates(ends=tokens.ends, hidden_states=run.hidden_states))
     return runs
 

@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from cache import spec_key
+from pipeline.errors import ExperimentError
 
 LORA_KIND = "lora_rank"
 LORA_VERSION = 2  # 2: rank-stabilised scaling alpha/√r (1 had alpha = r)
@@ -101,7 +102,7 @@ def prepare_blocks(tokenizer, settings: SweepSettings) -> tuple[np.ndarray, np.n
     texts = [passage.text for passage in passages]
     blocks = token_blocks(tokenizer, texts, length=settings.block_tokens, limit=wanted)
     if len(blocks) < settings.heldout_blocks + 1:
-        raise ValueError(f"{settings.prompts!r} gave only {len(blocks)} blocks of {settings.block_tokens} tokens; "
+        raise ExperimentError(f"{settings.prompts!r} gave only {len(blocks)} blocks of {settings.block_tokens} tokens; "
                          f"the sweep needs {settings.heldout_blocks} held-out blocks and at least one to train on.")
     # The held-out blocks come from the last passages read, the training blocks from the first.
     return blocks[:-settings.heldout_blocks], blocks[-settings.heldout_blocks:]

@@ -13,11 +13,11 @@ import numpy as np
 from cache import ResultStore, StoredResult, spec_key
 from cache.memo import memoize, recall
 from geometry.cross_model import global_similarity
-from geometry.errors import GeometryError
 from geometry.emb2emb import fit_emb2emb, steering_transfer
 from geometry.lle import lle_transfer
 from lm import ModelSpec, model_fingerprint, resolve_model
 from lm.embeddings import input_embeddings, vocabulary
+from pipeline.errors import ExperimentError
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
 from prompts.words import english_words
 
@@ -130,7 +130,7 @@ def _compare(specs: list[ModelSpec], *, n_tokens: int, lle_k: int, dtype: str, l
     progress(0.8, "Comparing the two geometries")
     shared = shared_tokens(vocabularies[0], vocabularies[1], limit=n_tokens)
     if len(shared) < 2 * lle_k + 2:
-        raise GeometryError(f"the two vocabularies share only {len(shared)} whole-word tokens; the comparison "
+        raise ExperimentError(f"the two vocabularies share only {len(shared)} whole-word tokens; the comparison "
                             f"needs at least {2 * lle_k + 2}.")
     tokens = [token for token, _, _ in shared]
     a = matrices[0][[i for _, i, _ in shared]].astype(np.float64)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from pipeline.corpus import CachedLoader, CorpusConfig, StoreSink, UnitResult, WorkUnit, execute_units
+from pipeline.errors import ExecutionError
 
 SHARD_MODES = ("return", "shared")
 RAY_INSTALL_HINT = "Ray is not installed: `.venv/bin/python -m pip install -r requirements-ray.txt`."
@@ -45,11 +46,11 @@ _POLL_SECONDS = 0.5
 _WORKER_LOADERS: dict[tuple[str, int | None], CachedLoader] = {}
 
 
-class RayUnavailable(RuntimeError):
+class RayUnavailable(ExecutionError):
     """Ray is not installed or the cluster cannot be reached; the message says what to do."""
 
 
-class RayTaskFailed(RuntimeError):
+class RayTaskFailed(ExecutionError):
     """A task could not finish (its worker died more often than ``max_retries``, a node was lost)."""
 
 
@@ -165,7 +166,7 @@ class RayExecutor:
                  merge_seconds: float = 10.0, task: Callable[..., GroupOutcome] | None = None,
                  notify: Callable[[str], None] | None = None) -> None:
         if shards not in SHARD_MODES:
-            raise ValueError(f"shards must be one of {SHARD_MODES}, got {shards!r}")
+            raise ExecutionError(f"shards must be one of {SHARD_MODES}, got {shards!r}")
         self.store_path = None if store_path is None else Path(store_path)
         self.address, self.shards, self.max_retries = address, shards, max_retries
         self.units_per_task, self.batch_size = max(1, int(units_per_task)), max(1, int(batch_size))
@@ -183,7 +184,7 @@ class RayExecutor:
             return Path(sink.store_path)
         if isinstance(sink, StoreSink) and sink.store.path != ":memory:":
             return Path(sink.store.path)
-        raise ValueError("RayExecutor needs a store file (store_path=) to put the workers' shards beside.")
+        raise ExecutionError("RayExecutor needs a store file (store_path=) to put the workers' shards beside.")
 
     def _merge(self, sink, shards: list[Path]) -> None:
         """Finished shards into the main store now, if it is free (else they wait for a later merge).

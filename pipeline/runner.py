@@ -20,6 +20,7 @@ from geometry.suite import (LayerGeometryError, SuiteSettings, embedding_statist
                             suites_over_layers)
 from lm import Extraction, LoadedModel, ModelSpec, PromptError, load_model, model_fingerprint, resolve_model, tokenize
 from lm.extract import extract_batch
+from pipeline.errors import Attempt, ExecutionError, UnanalysablePromptError
 from pipeline.analysis import KIND, Analysis, Outcome, collect_statistics, from_record, layer_series, to_record
 from pipeline.spec import AnalysisSpec, Extras, Method, Shuffle, fields_of, statistic_versions, text_hash
 
@@ -76,7 +77,7 @@ def no_progress(fraction: float, message: str) -> None:
 def build_spec(request: Request) -> tuple[ModelSpec, AnalysisSpec]:
     """Resolve the model and build the cache spec, without loading anything heavy."""
     if not request.prompt or not request.prompt.strip():
-        raise PromptError("The prompt is empty: type or paste some text, then press Run.")
+        raise UnanalysablePromptError("The prompt is empty: type or paste some text, then press Run.")
     model = resolve_model(request.model, trust_remote_code=request.trust_remote_code)
     spec = AnalysisSpec(
         model_fingerprint=model_fingerprint(model),
@@ -114,7 +115,7 @@ def _prompt_token_ids(loaded: LoadedModel, request: Request, notes: list[str]) -
         )
         ids = ids[:limit]
     if ids.size < MIN_TOKENS:
-        raise PromptError(
+        raise UnanalysablePromptError(
             f"The prompt has {ids.size} tokens; the ID estimators need at least {MIN_TOKENS} "
             "(GRIDE at range scaling 8 compares each token's 4th and 8th neighbours). Use a longer prompt."
         )
@@ -124,7 +125,7 @@ def _prompt_token_ids(loaded: LoadedModel, request: Request, notes: list[str]) -
     n_text = int((~special).sum())
     largest = max_shuffle_index(n_text)
     if request.shuffle_index > largest:
-        raise PromptError(
+        raise UnanalysablePromptError(
             f"Shuffle index S={request.shuffle_index} asks for 4^S = {_blocks(request.shuffle_index)} blocks, but the "
             f"prompt has {n_text} text tokens: S={largest} already shuffles every token. Use S ≤ {largest}."
         )
@@ -229,7 +230,7 @@ def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Pro
                                               with_token_neighbors=with_token_neighbors, workers=_GEOMETRY_WORKERS,
                                               on_layer=on_layer)
     except LayerGeometryError as error:
-        raise PromptError(f"Layer {error.layer + 1} has no measurable geometry: {error}") from error
+        raise UnanalysablePromptError(f"Layer {error.layer + 1} has no measurable geometry: {error}") from error
     notes.extend(_grouped_problems(suites, pairs))
     duplicates = np.array([s.n_duplicates for s in suites])
     if duplicates.max(initial=0) > 0:
@@ -266,51 +267,49 @@ def run_model(request: Request, model: ModelSpec, *, loader: ModelLoader, progre
     "cpu" is passed to the loader as a third argument. Raises PromptError for a prompt that cannot
     be analysed.
     """
-    result = run_models([request], model, loader=loader, progress=progress, with_losses=with_losses)[0]
-    if isinstance(result, PromptError):
-        raise result
-    return result
+    return run_models([request], model, loader=loader, progress=progress, with_losses=with_losses)[0].get()
 
 
 def run_models(requests: Sequence[Request], model: ModelSpec, *, loader: ModelLoader,
-               progress: Progress = no_progress, with_losses: bool = True) -> list[ModelRun | PromptError]:
+               progress: Progress = no_progress, with_losses: bool = True) -> list[Attempt[ModelRun]]:
     """:func:`run_model` for several requests of one model, dtype and device, in one forward pass
     (a padded batch, :func:`lm.extract.extract_batch`). A request whose prompt cannot be analysed
-    gets its PromptError in its place; the others run."""
+    gets its error in its place (:class:`pipeline.errors.Attempt`); the others run."""
     first = requests[0]
     progress(0.02, f"Loading model {model.name}")
     loaded = loader(model, first.dtype) if first.device == "cpu" else loader(model, first.dtype, first.device)
     progress(0.15, "Tokenising the prompt" if len(requests) == 1 else f"Tokenising {len(requests)} prompts")
-    prepared: list[tuple[np.ndarray, int, list[str]] | PromptError] = []
+    prepared: list[Attempt[tuple[np.ndarray, int, list[str]]]] = []
     for request in requests:
         notes: list[str] = []
         try:
             ids, n_prompt_tokens = _prompt_token_ids(loaded, request, notes)
         except PromptError as error:
-            prepared.append(error)
+            prepared.append(Attempt(error=error))
             continue
-        prepared.append((ids, n_prompt_tokens, notes))
-    ready = [item for item in prepared if not isinstance(item, PromptError)]
+        prepared.append(Attempt((ids, n_prompt_tokens, notes)))
+    ready = [item.get() for item in prepared if not item.failed]
     if not ready:
-        return prepared  # type: ignore[return-value]
+        return [Attempt(error=item.error) for item in prepared]
     n_tokens = sum(ids.size for ids, _, _ in ready)
     progress(0.2, f"Running {model.name} on {n_tokens} tokens" + (f" ({len(ready)} prompts)" if len(ready) > 1 else ""))
     runs = iter(extract_batch(loaded, token_ids=[ids for ids, _, _ in ready], with_losses=with_losses,
                               logit_geometry=any(request.with_logits_id for request in requests)))
     device = str(getattr(loaded, "device", "cpu"))
-    results: list[ModelRun | PromptError] = []
+    results: list[Attempt[ModelRun]] = []
     for request, item in zip(requests, prepared):
-        if isinstance(item, PromptError):
-            results.append(item)
+        if item.failed:
+            results.append(Attempt(error=item.error))
             continue
-        _, n_prompt_tokens, notes = item
+        _, n_prompt_tokens, notes = item.get()
         run = next(runs)
         kept = _finite_tokens(run.hidden_states, notes)
         special, sinks = _outlier_tokens(run, loaded, kept, keep=request.keep_outlier_tokens, notes=notes)
         if not request.keep_outlier_tokens:
             kept = np.setdiff1d(kept, np.concatenate([special, sinks]))
-        results.append(ModelRun(run=run, n_prompt_tokens=n_prompt_tokens, kept=kept, hidden=run.hidden_states[:, kept],
-                                notes=tuple(notes), device=device, special_positions=special, sink_positions=sinks))
+        results.append(Attempt(ModelRun(run=run, n_prompt_tokens=n_prompt_tokens, kept=kept,
+                                        hidden=run.hidden_states[:, kept], notes=tuple(notes), device=device,
+                                        special_positions=special, sink_positions=sinks)))
     return results
 
 
@@ -438,55 +437,54 @@ def analyse(
     Raises lm.PromptError / lm.ModelNotFoundError / lm.ModelLoadError with messages for the user.
     A store that fails is reported in ``Outcome.cache_notice``; the analysis is still returned.
     """
-    result = analyse_many([request], store=store, loader=loader, progress=progress,
-                          on_hidden_states=on_hidden_states)[0]
-    if isinstance(result, PromptError):
-        raise result
-    return result
+    return analyse_many([request], store=store, loader=loader, progress=progress,
+                        on_hidden_states=on_hidden_states)[0].get()
 
 
 def analyse_many(requests: Sequence[Request], *, store: ResultStore | None, loader: ModelLoader = default_loader,
                  progress: Progress = no_progress,
-                 on_hidden_states: Callable[[np.ndarray], None] | None = None) -> list[Outcome | PromptError]:
+                 on_hidden_states: Callable[[np.ndarray], None] | None = None) -> list[Attempt[Outcome]]:
     """:func:`analyse` for several requests of one model, dtype and device: the cached ones from
     the store, the others through one forward pass (a padded batch when there are several), each
     stored as it is measured.
 
-    A request whose prompt cannot be analysed gets its PromptError in its place. Each computed
-    analysis's ``compute_seconds`` holds its share of the forward pass (model load included) plus
-    its own geometry.
+    A request whose prompt cannot be analysed gets its error in its place
+    (:class:`pipeline.errors.Attempt`); the others go on. Each computed analysis's
+    ``compute_seconds`` holds its share of the forward pass (model load included) plus its own
+    geometry. Raises :class:`pipeline.errors.ExecutionError` for requests that cannot share a
+    forward pass.
     """
     started = time.perf_counter()
-    outcomes: list[Outcome | PromptError | None] = [None] * len(requests)
+    outcomes: dict[int, Attempt[Outcome]] = {}
     pending: dict[int, _Lookup] = {}
     for index, request in enumerate(requests):
         try:
             found = _lookup(request, store)
         except PromptError as error:
-            outcomes[index] = error
+            outcomes[index] = Attempt(error=error)
             continue
         if found.hit is None:
             pending[index] = found
         else:
-            outcomes[index] = Outcome(key=found.key, spec=found.spec, analysis=found.hit, from_cache=True,
-                                      seconds=time.perf_counter() - started)
+            outcomes[index] = Attempt(Outcome(key=found.key, spec=found.spec, analysis=found.hit, from_cache=True,
+                                              seconds=time.perf_counter() - started))
     if pending:
         lookups = list(pending.values())
         if len({(found.model, found.request.dtype, found.request.device) for found in lookups}) > 1:
-            raise ValueError("analyse_many needs requests of one model, dtype and device.")
+            raise ExecutionError("analyse_many needs requests of one model, dtype and device.")
         forward_started = time.perf_counter()
         forwards = run_models([found.request for found in lookups], lookups[0].model, loader=loader, progress=progress)
         share = (time.perf_counter() - forward_started) / len(lookups)
         for (index, found), forward in zip(pending.items(), forwards):
-            if isinstance(forward, PromptError):
-                outcomes[index] = forward
+            if forward.failed:
+                outcomes[index] = Attempt(error=forward.error)
                 continue
-            analysis = measure(found.request, found.model, forward, progress=progress,
+            analysis = measure(found.request, found.model, forward.get(), progress=progress,
                                on_hidden_states=on_hidden_states, forward_seconds=share)
             if store is not None:
                 progress(0.97, "Saving to the cache")
             notice = keep(store, found.key, encode_analysis(found.spec, analysis)) or found.notice
-            outcomes[index] = Outcome(key=found.key, spec=found.spec, analysis=analysis, from_cache=False,
-                                      seconds=time.perf_counter() - started, cache_notice=notice)
+            outcomes[index] = Attempt(Outcome(key=found.key, spec=found.spec, analysis=analysis, from_cache=False,
+                                              seconds=time.perf_counter() - started, cache_notice=notice))
         progress(1.0, "Done")
-    return outcomes  # type: ignore[return-value]
+    return [outcomes[index] for index in range(len(requests))]

@@ -32,11 +32,11 @@ from scipy.special import logsumexp
 
 from cache import ResultStore, StoredResult, spec_key
 from cache.memo import memoize, recall
-from geometry.errors import GeometryError
 from geometry.layer_map import LAYER_MAP_VERSION, fit_layer_map
 from lm import LoadedModel, extract, model_fingerprint, resolve_model
 from lm.steering import greedy_generate, next_token_log_probs, steerable_layers
 from pipeline.layer_maps import aligned_states, texts_digest, wants_bos
+from pipeline.errors import ExperimentError
 from pipeline.runner import ModelLoader, Progress, default_loader, no_progress
 from prompts.steering import CONCEPTS, MAP_TEXTS, Concept
 
@@ -151,13 +151,13 @@ def _key_spec(spec: SteeringSpec) -> dict:
 
 def _validate(spec: SteeringSpec) -> None:
     if spec.concept not in CONCEPTS:
-        raise GeometryError(f"unknown concept {spec.concept!r}; choose one of {', '.join(CONCEPTS)}.")
+        raise ExperimentError(f"unknown concept {spec.concept!r}; choose one of {', '.join(CONCEPTS)}.")
     if not np.isfinite(spec.strength):
-        raise GeometryError(f"the strength must be a finite number; got {spec.strength!r}.")
+        raise ExperimentError(f"the strength must be a finite number; got {spec.strength!r}.")
     if not 1 <= spec.max_new_tokens <= 200:
-        raise GeometryError(f"max_new_tokens must be between 1 and 200; got {spec.max_new_tokens}.")
+        raise ExperimentError(f"max_new_tokens must be between 1 and 200; got {spec.max_new_tokens}.")
     if spec.n_random < 2:
-        raise GeometryError("at least 2 random vectors are needed for a mean ± sd control.")
+        raise ExperimentError("at least 2 random vectors are needed for a mean ± sd control.")
 
 
 def steering_experiment(spec: SteeringSpec, *, store: ResultStore | None, loader: ModelLoader = default_loader,
@@ -189,13 +189,13 @@ def _experiment(spec: SteeringSpec, *, loader: ModelLoader, progress: Progress, 
     concept = CONCEPTS[spec.concept]
     loaded_a = loader(resolve_model(spec.model_a), spec.dtype)
     if not 0 <= spec.layer_a <= loaded_a.n_layers:
-        raise GeometryError(f"{loaded_a.spec.name} has layers 0..{loaded_a.n_layers}; got layer {spec.layer_a}.")
+        raise ExperimentError(f"{loaded_a.spec.name} has layers 0..{loaded_a.n_layers}; got layer {spec.layer_a}.")
     progress(0.02, f"Steering vector of {loaded_a.spec.name} at layer {spec.layer_a}")
     vector_a = steering_vector(loaded_a, concept, layer=spec.layer_a)
     states_a, states_b, loaded_b = aligned_states(spec.model_a, spec.model_b, texts=spec.map_texts, dtype=spec.dtype,
                                                   loader=loader, progress=progress, start=0.05, span=0.35)
     if spec.layer_b not in steerable_layers(loaded_b):
-        raise GeometryError(f"{loaded_b.spec.name} can be steered at layers 0..{loaded_b.n_layers - 1}; "
+        raise ExperimentError(f"{loaded_b.spec.name} can be steered at layers 0..{loaded_b.n_layers - 1}; "
                             f"got layer {spec.layer_b}.")
     progress(0.42, f"Fitting the map and {loaded_b.spec.name}'s own steering vector")
     linear_map = fit_layer_map(states_a[spec.layer_a], states_b[spec.layer_b], relative_ridge=spec.relative_ridge)

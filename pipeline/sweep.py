@@ -16,6 +16,7 @@ import numpy as np
 from cache import ResultStore
 from geometry.shuffle import shuffle_tokens
 from pipeline.analysis import Outcome, estimator_label  # noqa: F401 (re-exported)
+from pipeline.errors import StatisticError
 from pipeline.runner import ModelLoader, Progress, Request, default_loader, no_progress, analyse
 
 
@@ -60,7 +61,7 @@ def estimator_values(analysis, estimator: str):
         return analysis.gride_at(int(estimator.split("_", 1)[1]))
     if estimator in ("twonn_linear", "twonn_mle"):
         return analysis.series(estimator)[1:]
-    raise ValueError(f"unknown estimator {estimator!r}; use twonn_linear, twonn_mle or gride_<r>.")
+    raise StatisticError(f"unknown estimator {estimator!r}; use twonn_linear, twonn_mle or gride_<r>.")
 
 
 def sweep_summary(analyses, *, estimator: str):

@@ -26,6 +26,10 @@ class InvalidParameterError(PromptSetError):
     """A parameter such as ``target_tokens`` or ``limit`` has an unusable value."""
 
 
+class SourceChangedError(PromptSetError):
+    """A bundled text's source (a package or standard-library module) no longer holds it."""
+
+
 # --- uploads: the file as a whole ------------------------------------------------------------
 
 

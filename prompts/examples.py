@@ -20,6 +20,8 @@ import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
+from prompts.errors import SourceChangedError
+
 DEFAULT_DOCUMENT = "2010-Obama-1"
 DEFAULT_TARGET_TOKENS = 1000  # by prompts.tokens.approx_token_count; 933 SmolLM2 tokens
 
@@ -46,4 +48,4 @@ def zen_of_python() -> str:
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "s":
             return codecs.decode(ast.literal_eval(node.value), "rot13").strip()
-    raise RuntimeError("the standard library's `this` module no longer holds the Zen of Python")
+    raise SourceChangedError("the standard library's `this` module no longer holds the Zen of Python")

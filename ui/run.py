@@ -15,6 +15,7 @@ from cache import StoreError, spec_key
 from geometry.errors import GeometryError
 from lm import LMError
 from pipeline import Outcome, Request, analyse, build_spec, shuffle_sweep, sweep_requests
+from pipeline.errors import PipelineError
 from pipeline.runner import cached
 from pipeline.spec import text_hash
 from ui.estimates import Stopwatch, estimate, record
@@ -142,7 +143,7 @@ def with_messages(action):
         return action()
     except LMError as error:
         st.error(str(error))
-    except (GeometryError, StoreError) as error:
+    except (GeometryError, PipelineError, StoreError) as error:
         st.error(f"The analysis could not be completed: {error}")
     except Exception as error:  # last resort: a message, not a traceback; the log keeps the details
         log.exception("analysis failed")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cache import open_store
-from geometry.errors import GeometryError
+from pipeline.errors import ExperimentError
 from pipeline.layer_maps import layer_grid
 from pipeline.steering import CONDITIONS, SteeringSpec, log_odds, random_vectors, steering_experiment
 from tests.tiny_model import build_tiny_model
@@ -78,7 +78,7 @@ def test_bad_settings_are_refused_with_a_message(tiny_model_dir, tiny_b):
                         strength=1.0, max_new_tokens=2, n_random=2, map_texts=TEXTS)
     with pytest.raises(Exception, match="layers 0..2"):
         steering_experiment(spec, store=None)
-    with pytest.raises(GeometryError, match="unknown concept"):
+    with pytest.raises(ExperimentError, match="unknown concept"):
         steering_experiment(dataclasses.replace(spec, concept="nope"), store=None)
 
 
