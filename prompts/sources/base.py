@@ -61,3 +61,11 @@ def distribution_version(distribution: str) -> str | None:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def pinned_source(pin: str, **fields) -> TextSource:
+    """A :class:`TextSource` read from the PyPI distribution ``pin`` (``"name==version"``): its
+    package, install hint and installed version follow from the pin."""
+    package = pin.partition("==")[0]
+    return TextSource(package=package, install_hint=f"pip install {pin}",
+                      version=lambda: distribution_version(package), **fields)

