@@ -16,7 +16,7 @@ Recreate the venv and regenerate the goldens (Python 3.11 + gcc, PyPI only):
     #       "scikit-learn==1.9.1" "dadapy==0.3.4"
     # (if the dadapy source build fails, install "numpy<2" and cython first and add
     #  --no-build-isolation to the dadapy install; it was not needed here)
-    cd /work/main        # repository root
+    cd <repository root>
     /tmp/dadapy-venv/bin/python tests/golden/make_golden.py
 
 Outputs (next to this file):
