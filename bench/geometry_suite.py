@@ -5,10 +5,11 @@
 
 Suite: exactly what the pipeline runs on a prompt (``pipeline.runner._layer_statistics``): for
 every layer 1..L one ``prepare_layer`` (exact-duplicate removal + one certified exact neighbour search
-with k = 64) and ``layer_suite`` (TwoNN linear + MLE, GRIDE scan r = 2..64, local ID, angles,
-cosine with/without diagonal, the token neighbour lists and LLE weights), and
-``consecutive_overlap`` (k = 1..6) between successive layers — two layers at a time on two
-threads (``geometry.suite.suites_over_layers``).
+with k = 64) and ``layer_suite`` (the registered statistics of ``geometry.registry``: TwoNN
+linear + MLE, GRIDE scan r = 2..64, cosine with/without diagonal, participation ratio; then local
+ID, angles, the token neighbour lists and LLE weights), and ``pair_statistics`` (overlap
+k = 1..6) between successive layers — two layers at a time on two threads
+(``geometry.suite.suites_over_layers``).
 
 Bare lower bounds, on the same layers: one pairwise squared distance matrix ‖x_i‖² + ‖x_j‖² −
 2·X Xᵀ per layer plus a top-k (argpartition to the 64 nearest, self excluded, then those 64
