@@ -47,10 +47,30 @@ class NeighborAngles:
 
 
 def angles_from_neighbors(points: np.ndarray, neighbors: Neighbors) -> np.ndarray:
-    """θ_i in degrees for every row of a duplicate-free (n, d) cloud from its neighbours (k ≥ 2).
+    """θ_i in degrees for every row of a duplicate-free cloud from its neighbours.
 
     The difference vectors are formed from the points in float64 (not from the neighbour
     distances), and the cosine is clipped to [−1, 1] before arccos.
+
+    Parameters
+    ----------
+    points : numpy.ndarray, shape (n, d)
+        The cloud, free of exact duplicates.
+    neighbors : Neighbors
+        At least 2 neighbours of each row of ``points``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        The angle at each point between the vectors to its two nearest neighbours.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geometry.neighbors import nearest_neighbors
+    >>> triangle = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 1.0], [3.0, 3.0]])
+    >>> angles_from_neighbors(triangle, nearest_neighbors(triangle, k=2)).round(1).tolist()
+    [90.0, 26.6, 63.4, 37.9]
     """
     x = check_points(points, min_points=3, what="nearest-neighbour angles")
     if neighbors.n_points != x.shape[0]:

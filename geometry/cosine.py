@@ -138,8 +138,28 @@ def mean_cosine_similarity(
 
 
 def mean_cosine_similarities(points, *, zero_vectors: ZeroVectors = "raise") -> tuple[MeanCosine, MeanCosine]:
-    """Both means (diagonal included, then off-diagonal) from one pass over the rows; the same
-    numbers as two calls of :func:`mean_cosine_similarity`, for half the work."""
+    """Both means (diagonal included, then off-diagonal) from one pass over the rows.
+
+    The same numbers as two calls of :func:`mean_cosine_similarity`, for half the work.
+
+    Parameters
+    ----------
+    points : array_like, shape (N, D)
+        The rows (N ≥ 2).
+    zero_vectors : {"raise", "zero"}
+        As :func:`mean_cosine_similarity`.
+
+    Returns
+    -------
+    (MeanCosine, MeanCosine)
+        The mean over the full matrix, then over its off-diagonal entries.
+
+    Examples
+    --------
+    >>> full, off_diagonal = mean_cosine_similarities([[1.0, 0.0], [1.0, 1.0], [0.0, 3.0]])
+    >>> round(full.value, 4), round(off_diagonal.value, 4)
+    (0.6476, 0.4714)
+    """
     sums = _unit_sums(points, zero_vectors)
     return _mean_from_sums(*sums, include_diagonal=True), _mean_from_sums(*sums, include_diagonal=False)
 

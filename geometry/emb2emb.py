@@ -78,7 +78,30 @@ class SteeringTransfer:
 
 
 def pooled_r2(y: np.ndarray, prediction: np.ndarray) -> float:
-    """1 − Σ‖y − ŷ‖² / Σ‖y − ȳ‖² over all rows and coordinates."""
+    """1 − Σ‖y − ŷ‖² / Σ‖y − ȳ‖² over all rows and coordinates (scikit-learn's "variance_weighted" R²).
+
+    Parameters
+    ----------
+    y, prediction : numpy.ndarray, shape (n, d)
+        The targets and their predictions.
+
+    Returns
+    -------
+    float
+        The pooled coefficient of determination.
+
+    Raises
+    ------
+    DegenerateCloudError
+        The target rows are all identical (R² undefined).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    >>> pooled_r2(y, y), pooled_r2(y, np.broadcast_to(y.mean(axis=0), y.shape))
+    (1.0, 0.0)
+    """
     total = float(np.sum((y - y.mean(axis=0)) ** 2))
     if total <= 0:
         raise DegenerateCloudError("the target tokens are all identical; R² is undefined.")
@@ -122,13 +145,37 @@ def fit_linear_map(x: np.ndarray, y: np.ndarray, *, ridge: float = 0.0) -> tuple
 
 
 def split_indices(n: int, *, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, test) row indices, each sorted: ``default_rng(seed).permutation(n)`` orders the rows
-    and the first round(test_fraction·n) are held out.
+    """The (train, test) row indices of a seeded split, each sorted.
+
+    ``default_rng(seed).permutation(n)`` orders the rows and the first round(test_fraction·n) are
+    held out.
+
+    Parameters
+    ----------
+    n : int
+        Rows to split.
+    test_fraction : float
+        Share [0, 1) held out.
+    seed : int
+        Seed of the permutation.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The training rows (n − n_test,) and the held-out rows (n_test,).
 
     Raises
     ------
-    GeometryError      test_fraction outside [0, 1).
-    TooFewPointsError  fewer than 2 training or (when test_fraction > 0) 2 test rows.
+    GeometryError
+        test_fraction outside [0, 1).
+    TooFewPointsError
+        Fewer than 2 training or (when test_fraction > 0) 2 test rows.
+
+    Examples
+    --------
+    >>> train, test = split_indices(10, test_fraction=0.3, seed=0)
+    >>> train.tolist(), test.tolist()
+    ([0, 1, 3, 5, 7, 8, 9], [2, 4, 6])
     """
     if not 0.0 <= test_fraction < 1.0:
         raise GeometryError(f"test_fraction must be in [0, 1); got {test_fraction!r}.")

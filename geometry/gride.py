@@ -212,7 +212,25 @@ def gride_scan_from_neighbors(neighbors: Neighbors, *, range_scalings, n_duplica
 
 
 def available_range_scalings(n_points: int, *, max_range_scaling: int) -> list[int]:
-    """Range scalings 2, 4, … up to ``max_range_scaling`` that a cloud of ``n_points`` supports."""
+    """Range scalings 2, 4, … up to ``max_range_scaling`` that a cloud of ``n_points`` supports.
+
+    Parameters
+    ----------
+    n_points : int
+        Distinct points of the cloud (a scaling n2 needs n2 + 1 of them).
+    max_range_scaling : int
+        The largest scaling wanted.
+
+    Returns
+    -------
+    list of int
+        The powers of two n2 with 2 ≤ n2 ≤ max_range_scaling and n2 < n_points.
+
+    Examples
+    --------
+    >>> available_range_scalings(100, max_range_scaling=64), available_range_scalings(20, max_range_scaling=64)
+    ([2, 4, 8, 16, 32, 64], [2, 4, 8, 16])
+    """
     scalings, r = [], 2
     while r <= max_range_scaling and r <= n_points - 1:
         scalings.append(r)

@@ -35,7 +35,28 @@ def _neighbors_for(cloud, *, k: int, name: str) -> Neighbors:
 
 
 def overlap_from_neighbors(neighbors_a: Neighbors, neighbors_b: Neighbors, *, k: int) -> float:
-    """χ_k from two precomputed neighbour sets of the same N points (first k columns used)."""
+    """χ_k from two precomputed neighbour sets of the same N points (first k columns used).
+
+    Parameters
+    ----------
+    neighbors_a, neighbors_b : Neighbors
+        Neighbours of the same N points in the two clouds, at least k columns each.
+    k : int
+        Neighbourhood size.
+
+    Returns
+    -------
+    float
+        χ_k in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geometry.neighbors import nearest_neighbors
+    >>> cloud = np.random.default_rng(5).normal(size=(50, 3))
+    >>> overlap_from_neighbors(nearest_neighbors(cloud, k=4), nearest_neighbors(10 * cloud, k=4), k=4)
+    1.0
+    """
     k = check_positive_int(k, name="k")
     return float(overlaps_up_to(neighbors_a, neighbors_b, k_max=k)[k - 1])
 

@@ -29,9 +29,25 @@ SINK_NORM_FACTOR = 50.0
 
 
 def sink_norm_ratios(hidden: np.ndarray) -> np.ndarray:
-    """(N,) the largest, over layers, of each token's norm divided by its layer's median norm.
+    """Each token's largest, over layers, norm divided by its layer's median norm.
 
-    ``hidden`` is (L, N, D): the layers to look at (e.g. 1..L, without the embeddings).
+    Parameters
+    ----------
+    hidden : numpy.ndarray, shape (L, N, D)
+        The layers to look at (e.g. 1..L, without the embeddings).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,)
+        max_l ‖h_l(i)‖ / median_j ‖h_l(j)‖ for every token i.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> states = np.ones((2, 5, 3))
+    >>> states[0, 4] = 10.0
+    >>> sink_norm_ratios(states).round(1).tolist()
+    [1.0, 1.0, 1.0, 1.0, 10.0]
     """
     array = np.asarray(hidden)
     if array.ndim != 3 or array.shape[1] == 0:

@@ -51,7 +51,30 @@ class TwoNNResult:
 
 
 def twonn_ratios(neighbors: Neighbors) -> np.ndarray:
-    """μ_i = r2/r1 for every point; raises if a first-neighbour distance is zero."""
+    """μ_i = r2/r1 for every point: the distances to its second and first nearest neighbours.
+
+    Parameters
+    ----------
+    neighbors : Neighbors
+        At least 2 neighbours per point (``distances`` shape (n, k ≥ 2)).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        The ratios, all ≥ 1.
+
+    Raises
+    ------
+    DegenerateCloudError
+        A first-neighbour distance is zero (an exact duplicate).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geometry.neighbors import nearest_neighbors
+    >>> twonn_ratios(nearest_neighbors(np.array([[0.0], [1.0], [3.0], [7.0]]), k=2)).tolist()
+    [3.0, 2.0, 1.5, 1.5]
+    """
     r1, r2 = neighbors.distances[:, 0], neighbors.distances[:, 1]
     if np.any(r1 <= 0.0):
         raise DegenerateCloudError(

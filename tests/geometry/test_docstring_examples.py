@@ -13,25 +13,25 @@ import geometry
 MODULES = sorted(module.name for module in pkgutil.iter_modules(geometry.__path__))
 # The public functions documented in numpydoc style with an Examples section.
 DOCUMENTED = {
-    "angles": ["nearest_neighbor_angles"],
+    "angles": ["nearest_neighbor_angles", "angles_from_neighbors"],
     "cloud": ["prepare_cloud"],
-    "cosine": ["cosine_similarity_matrix", "mean_cosine_similarity"],
+    "cosine": ["cosine_similarity_matrix", "mean_cosine_similarity", "mean_cosine_similarities"],
     "cross_model": ["global_similarity"],
     "duplicates": ["remove_duplicates"],
-    "emb2emb": ["fit_emb2emb", "steering_transfer"],
+    "emb2emb": ["fit_emb2emb", "steering_transfer", "split_indices", "pooled_r2"],
     "embedding_id": ["embedding_matrix_id", "suggested_lora_rank"],
-    "gride": ["gride", "gride_from_neighbors"],
+    "gride": ["gride", "gride_from_neighbors", "available_range_scalings"],
     "gride_scan": ["gride_scan"],
-    "id_loss": ["id_loss_correlation", "logits_id"],
-    "layer_map": ["layer_r2_grid"],
+    "id_loss": ["id_loss_correlation", "logits_id", "distance_preserving_reduction"],
+    "layer_map": ["layer_r2_grid", "fit_layer_map"],
     "lle": ["lle_weights", "lle_transfer"],
     "local_id": ["local_id", "harmonic_mean_id"],
     "neighbors": ["nearest_neighbors"],
-    "overlap": ["neighborhood_overlap", "consecutive_overlaps"],
+    "overlap": ["neighborhood_overlap", "consecutive_overlaps", "overlap_from_neighbors"],
     "projection": ["procrustes_align"],
     "shuffle": ["max_shuffle_index", "shuffle_tokens"],
-    "sinks": ["attention_sinks"],
-    "twonn": ["twonn", "twonn_from_neighbors"],
+    "sinks": ["attention_sinks", "sink_norm_ratios"],
+    "twonn": ["twonn", "twonn_from_neighbors", "twonn_ratios"],
 }
 
 
