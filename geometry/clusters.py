@@ -101,28 +101,50 @@ def semantic_clusters(
     variance_threshold: float = 0.9,
     neighbors: Neighbors | None = None,
 ) -> TokenClusters:
-    """Agglomerative clusters of the low-local-ID tokens of an (n, d) layer cloud, ranked by
-    harmonic-mean local ID (see the module docstring for the method and why).
+    """Agglomerative clusters of the low-local-ID tokens of a layer cloud, ranked by harmonic-mean
+    local ID (see the module docstring for the method and why).
 
     Parameters
     ----------
-    points:             (n, d) hidden states of the tokens.
-    n_clusters, distance_threshold: give exactly one (scikit-learn's rule); the threshold is a
-                        linkage distance (Ward's, or the cosine distance 1 − cos for the other
-                        linkages with ``metric="cosine"``).
-    metric, linkage:    "cosine" (directions; any linkage) or "euclidean".
-    centre:             subtract the cloud's mean first (the tokens clustered are centred on
-                        the mean of every token).
-    low_id_share:       share (0, 1] of the tokens clustered, those of lowest local ID.
-    local_ids:          (n,) precomputed per-token local IDs; otherwise computed with
-                        :func:`geometry.local_id.local_id` (``k``, ``method``, ``variance_threshold``,
-                        ``neighbors``).
+    points : array_like, shape (n, d)
+        Hidden states of the tokens.
+    n_clusters, distance_threshold : int or float, optional
+        Give exactly one (scikit-learn's rule); the threshold is a linkage distance (Ward's, or
+        the cosine distance 1 − cos for the other linkages with ``metric="cosine"``).
+    metric, linkage : str
+        ``metric`` "cosine" (directions; any linkage) or "euclidean"; scikit-learn's ``linkage``.
+    centre : bool
+        Subtract the cloud's mean first (the tokens clustered are centred on the mean of every
+        token).
+    low_id_share : float
+        Share (0, 1] of the tokens clustered, those of lowest local ID.
+    local_ids : array_like, shape (n,), optional
+        Precomputed per-token local IDs; otherwise computed with
+        :func:`geometry.local_id.local_id` (``k``, ``method``, ``variance_threshold``, ``neighbors``).
+
+    Returns
+    -------
+    TokenClusters
+        ``labels`` (n,) (−1 for tokens not clustered), per-cluster ``cluster_ids`` and
+        ``cluster_sizes``, the tokens' ``local_ids`` (n,) and the ID cutoff.
 
     Raises
     ------
-    GeometryError         bad parameter combination; TooFewPointsError  n < 2 or n_clusters
-                          larger than the tokens clustered;
-    DegenerateCloudError  zero vectors (after centring) with the cosine metric.
+    GeometryError
+        Bad parameter combination.
+    TooFewPointsError
+        n < 2, or n_clusters larger than the tokens clustered.
+    DegenerateCloudError
+        Zero vectors (after centring) with the cosine metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(10)
+    >>> blobs = np.vstack([rng.normal(size=(20, 5)) * 0.05 + centre for centre in 5 * np.eye(5)[:3]])
+    >>> found = semantic_clusters(blobs, n_clusters=3, low_id_share=1.0, k=5)
+    >>> found.cluster_sizes.tolist(), len(set(found.labels[:20].tolist()))  # one cluster a blob
+    ([20, 20, 20], 1)
     """
     x = check_points(points, min_points=2, what="clustering")
     n = x.shape[0]
@@ -198,10 +220,24 @@ def neighborhood_groups(seeds, neighbors) -> np.ndarray:
 
     Each seed token is joined to its listed nearest neighbours; the groups are the connected
     components of that graph, so two seeds are in one group when one is among the other's
-    neighbours or they share a neighbour (directly or through other seeds). Returns one label per
-    seed, numbered 0, 1, … in the order the groups' first seeds appear.
+    neighbours or they share a neighbour (directly or through other seeds).
 
-    seeds:      (s,) token ids; neighbors: (s, m) token ids of each seed's nearest tokens.
+    Parameters
+    ----------
+    seeds : array_like of int, shape (s,)
+        Token ids.
+    neighbors : array_like of int, shape (s, m)
+        Token ids of each seed's nearest tokens.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (s,)
+        One label per seed, numbered 0, 1, … in the order the groups' first seeds appear.
+
+    Examples
+    --------
+    >>> neighborhood_groups([0, 1, 2, 3, 4], [[1], [0], [3], [2], [9]]).tolist()
+    [0, 0, 1, 1, 2]
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components

@@ -62,7 +62,29 @@ def _zero_vectors_error(name: str, n_zero: int, n: int) -> DegenerateCloudError:
 
 
 def unit_rows(points, *, zero_vectors: ZeroVectors = "raise", name: str = "points") -> tuple[np.ndarray, int]:
-    """Rows scaled to unit norm (float64) and the number of zero rows (left as zeros)."""
+    """Rows scaled to unit norm (float64) and the number of zero rows (left as zeros).
+
+    Parameters
+    ----------
+    points : array_like, shape (N, D)
+        The rows.
+    zero_vectors : {"raise", "zero"}
+        A zero row raises, or stays zero.
+    name : str
+        How the rows are called in an error message.
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        The unit rows (N, D) and how many rows were zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> units, n_zero = unit_rows(np.array([[3.0, 4.0], [0.0, 0.0]]), zero_vectors="zero")
+    >>> units.tolist(), n_zero
+    ([[0.6, 0.8], [0.0, 0.0]], 1)
+    """
     _check_zero_vectors(zero_vectors)
     x = check_points(points, min_points=1, name=name, what="a cosine similarity")
     # Scale each row by its largest entry first so the norm neither overflows nor underflows.

@@ -134,7 +134,28 @@ class CentredSVD:
 
 
 def fit_linear_map(x: np.ndarray, y: np.ndarray, *, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """(W, b) minimising ‖Y − XW − b‖² + ridge·‖W‖² (see module docstring)."""
+    """(W, b) minimising ‖Y − XW − b‖² + ridge·‖W‖² (see the module docstring).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray, shapes (n, d_a) and (n, d_b)
+        Inputs and targets.
+    ridge : float
+        λ ≥ 0 (the bias is not penalised).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        W (d_a, d_b) and b (d_b,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.0], [1.0], [2.0], [4.0]])
+    >>> weights, bias = fit_linear_map(x, 3 * x + 1)
+    >>> weights.round(12).tolist(), bias.round(12).tolist()
+    ([[3.0]], [1.0])
+    """
     x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
     xc, yc = x - x_mean, y - y_mean
     if ridge > 0:  # ridge as least squares: √λ I below X_c, zeros below Y_c

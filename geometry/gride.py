@@ -186,8 +186,32 @@ def gride_from_neighbors(neighbors: Neighbors, *, range_scaling: int = 2, n_dupl
 
 
 def gride_scan_from_neighbors(neighbors: Neighbors, *, range_scalings, n_duplicates: int = 0) -> list[GrideResult]:
-    """GRIDE at several range scalings (powers of two, each ≤ ``neighbors.k``) from one neighbour
-    set of a duplicate-free cloud, solved together (see :func:`_solve_scores`)."""
+    """GRIDE at several range scalings from one neighbour set of a duplicate-free cloud.
+
+    The scalings are solved together (see :func:`_solve_scores`).
+
+    Parameters
+    ----------
+    neighbors : Neighbors
+        Neighbours of the duplicate-free cloud (``distances`` shape (n, k)).
+    range_scalings : iterable of int
+        Powers of two, each ≤ ``neighbors.k``.
+    n_duplicates : int
+        Recorded in every result.
+
+    Returns
+    -------
+    list of GrideResult
+        One a scaling, in the order given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geometry.neighbors import nearest_neighbors
+    >>> box = np.random.default_rng(11).uniform(size=(600, 3))  # a filled cube
+    >>> [round(r.id, 2) for r in gride_scan_from_neighbors(nearest_neighbors(box, k=8), range_scalings=[2, 4, 8])]
+    [2.97, 2.7, 2.86]
+    """
     scalings = [check_positive_int(r, name="range_scaling", minimum=2) for r in range_scalings]
     for n2 in scalings:
         if n2 & (n2 - 1):

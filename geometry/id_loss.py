@@ -204,9 +204,30 @@ def logits_id(logits, *, range_scaling: int = 2) -> GrideResult:
 
 
 def logits_id_scan(logits, *, range_scalings) -> list[GrideResult]:
-    """:func:`logits_id` at several range scalings (powers of two) from one neighbour search
-    (Viswanathan et al. report range scalings 2 and 4). Scalings above what the distinct
-    positions support raise TooFewPointsError; pass only those that fit."""
+    """:func:`logits_id` at several range scalings from one neighbour search.
+
+    Viswanathan et al. report range scalings 2 and 4. Scalings above what the distinct positions
+    support raise TooFewPointsError; pass only those that fit.
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, V)
+        One logit vector per position.
+    range_scalings : iterable of int
+        Powers of two ≥ 2.
+
+    Returns
+    -------
+    list of GrideResult
+        As :func:`logits_id` gives them, one for each range scaling in ``range_scalings``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = np.random.default_rng(7).normal(size=(200, 40))
+    >>> [round(result.id, 1) for result in logits_id_scan(scores, range_scalings=[2, 4])]
+    [23.4, 22.1]
+    """
     scalings = [check_positive_int(r, name="range_scaling", minimum=2) for r in range_scalings]
     z = _check_logits(logits)
     keep = _distinct_rows(z)

@@ -56,7 +56,27 @@ class LayerGrid:
 
 
 def absolute_ridge(x_train: np.ndarray, *, relative_ridge: float) -> float:
-    """λ = α · ‖X_train − x̄‖²_F / d (the module docstring's scale-free ridge)."""
+    """λ = α · ‖X_train − x̄‖²_F / d (the module docstring's scale-free ridge).
+
+    Parameters
+    ----------
+    x_train : numpy.ndarray, shape (n, d)
+        The training rows of A's layer.
+    relative_ridge : float
+        α ≥ 0.
+
+    Returns
+    -------
+    float
+        λ for :func:`geometry.emb2emb.fit_emb2emb`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> corners = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]])  # ‖X − x̄‖²_F = 8
+    >>> absolute_ridge(corners, relative_ridge=0.1)
+    0.4
+    """
     if not (np.isfinite(relative_ridge) and relative_ridge >= 0):
         raise GeometryError(f"relative_ridge must be a finite number ≥ 0; got {relative_ridge!r}.")
     centred = x_train - x_train.mean(axis=0)

@@ -94,7 +94,31 @@ def _neighbor_differences(x, indices, start, out):  # pragma: no cover - compile
 
 
 def barycenter_weights(points: np.ndarray, indices: np.ndarray, *, reg: float = 1e-3) -> np.ndarray:
-    """(n, k) weights w_i = (G_i + R_i I)⁻¹1 normalised to sum 1, for neighbour ``indices`` (n, k)."""
+    """Weights w_i = (G_i + R_i I)⁻¹1 normalised to sum 1, for each point's neighbours.
+
+    G_i is the Gram matrix of the neighbours' differences x_j − x_i and R_i = reg · trace(G_i).
+
+    Parameters
+    ----------
+    points : numpy.ndarray, shape (n, d)
+        The cloud.
+    indices : numpy.ndarray of int, shape (n, k)
+        The neighbours of each point (self excluded).
+    reg : float
+        Regulariser, relative to the trace.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, k)
+        Each row sums to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> points = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [1.0, 1.0]])
+    >>> barycenter_weights(points, np.array([[1, 3], [0, 2], [1, 3], [1, 0]]))[1].round(3).tolist()
+    [0.5, 0.5]
+    """
     x = np.ascontiguousarray(points, dtype=np.float64)
     indices = np.ascontiguousarray(indices, dtype=np.int64)
     n, k = indices.shape

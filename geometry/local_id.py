@@ -104,7 +104,29 @@ def harmonic_mean_id(ids) -> float:
 
 
 def mle_from_neighbors(neighbors: Neighbors, *, k: int) -> np.ndarray:
-    """Levina–Bickel m_i = (k − 1) / Σ_{j<k} log(T_k/T_j) from the first k neighbour distances."""
+    """Levina–Bickel m_i = (k − 1) / Σ_{j<k} log(T_k/T_j) from the first k neighbour distances.
+
+    Parameters
+    ----------
+    neighbors : Neighbors
+        At least k neighbours of each point of a duplicate-free cloud.
+    k : int
+        Neighbours used (≥ 2).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        One local ID a point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geometry.neighbors import nearest_neighbors
+    >>> square = np.random.default_rng(12).uniform(size=(500, 2))
+    >>> ids = mle_from_neighbors(nearest_neighbors(square, k=10), k=10)
+    >>> ids.shape, round(float(np.median(ids)), 2)
+    ((500,), 1.98)
+    """
     k = check_positive_int(k, name="k", minimum=2)
     if neighbors.k < k:
         raise TooFewPointsError(f"the local MLE with k={k} needs {k} neighbours per point; got {neighbors.k}.")
