@@ -5,7 +5,11 @@ entry script as a legacy multipage app when the first request of a server is for
 then runs that page without this file (no navigation, no page configuration).
 """
 
-import streamlit as st
+import startup
+
+startup.configure_process()  # first, before any page loads torch (settings.py); idempotent on reruns
+
+import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="Token geometry", page_icon=":material/scatter_plot:", layout="wide")
 st.navigation(

@@ -23,6 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import startup  # noqa: E402
+
+startup.configure_process()  # as the app and the CLI do (settings.py), before torch loads
+
 N_TOKENS = 1024
 PROMPT_SET = "python-stdlib"
 CACHE_DIR = Path(os.environ.get("TOKEN_GEOMETRY_BENCH_DIR") or Path(tempfile.gettempdir()) / "token-geometry-bench")

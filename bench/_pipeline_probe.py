@@ -22,6 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import startup  # noqa: E402
+
+startup.configure_process()  # as the app and the CLI do (settings.py), before torch loads
+
 
 def status_kib(field: str) -> int:
     """VmHWM (peak resident set) or VmRSS of this process, in KiB, from /proc."""

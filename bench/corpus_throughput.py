@@ -34,6 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 GOAL = 0.10  # issue 14: geometry ÷ forward time per 512-token prompt in a corpus run
 
+import startup  # noqa: E402
+
+startup.configure_process()  # as the app and the CLI do (settings.py), before torch loads
+
 
 def main() -> None:
     from _common import timing

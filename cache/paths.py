@@ -9,13 +9,16 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+import settings
+
 from cache.errors import StoreRefusedError
 
 STORE_SUFFIX = ".duckdb"
 
 
 def default_store_path() -> Path:
-    return Path(os.environ.get("TOKEN_GEOMETRY_CACHE") or Path(user_data_dir("token-geometry")) / "results.duckdb")
+    """``TOKEN_GEOMETRY_CACHE`` (:mod:`settings`), else results.duckdb in the per-user data folder."""
+    return settings.current().cache_path or Path(user_data_dir("token-geometry")) / "results.duckdb"
 
 
 def server_user() -> str:

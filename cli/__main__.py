@@ -1,3 +1,7 @@
-from cli.main import main
+import startup
+
+startup.configure_process()  # first, before anything loads torch (settings.py)
+
+from cli.main import main  # noqa: E402
 
 raise SystemExit(main())

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-# torch's OpenMP threads otherwise busy-wait for each other (see lm/__init__.py): on a shared
-# 2-core machine that made each step of this tiny model take seconds.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import startup  # noqa: E402
+
+# Before torch loads: its OpenMP threads otherwise busy-wait for each other (see settings.py); on
+# a shared 2-core machine that made each step of this tiny model take seconds.
+startup.configure_process()
 
 
 def main() -> None:

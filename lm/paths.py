@@ -5,15 +5,16 @@ It defaults to a per-user cache folder (platformdirs); ``TOKEN_GEOMETRY_MODEL_DI
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from platformdirs import user_cache_dir
+
+import settings
 
 APP_NAME = "token-geometry"
 
 
 def model_cache_dir() -> Path:
     """Folder for models converted once from GGUF to safetensors."""
-    return Path(os.environ.get("TOKEN_GEOMETRY_MODEL_DIR") or Path(user_cache_dir(APP_NAME)) / "models")
+    return settings.current().model_dir or Path(user_cache_dir(APP_NAME)) / "models"
 

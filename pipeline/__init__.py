@@ -1,9 +1,5 @@
 """Ties lm + geometry + cache together: ``analyse(request) -> Outcome``, cache first."""
 
-from pipeline.allocator import keep_freed_memory
-
-keep_freed_memory()  # before any analysis: see pipeline/allocator.py
-
 from pipeline.runner import MIN_TOKENS, Request, analyse, build_spec
 from pipeline.sweep import shuffle_sweep, sweep_requests
 from pipeline.analysis import Analysis, Outcome

@@ -8,16 +8,18 @@ at a time, 0.33 → 0.26 s on two threads; peak RSS unchanged). Raising the thre
 arrays be recycled from the heap; arrays above 32 MB (hidden-state stacks, logits) are still
 mapped and returned.
 
-Process-wide, applied once when :mod:`pipeline` is imported. Skipped where the C library is not
-glibc, where the user tuned malloc (a ``MALLOC_*`` variable, or ``glibc.malloc`` in
-``GLIBC_TUNABLES``), or with ``TOKEN_GEOMETRY_MALLOC_TUNING=0``.
+Process-wide, applied once at start-up (:func:`startup.configure_process`; a Ray task applies it
+in its worker). Skipped where the C library is not glibc, where the user tuned malloc (a
+``MALLOC_*`` variable, or ``glibc.malloc`` in ``GLIBC_TUNABLES``), or with
+``TOKEN_GEOMETRY_MALLOC_TUNING=0`` (:mod:`settings`).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
+
+import settings
 
 # mallopt parameters (glibc malloc.h)
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
@@ -29,16 +31,15 @@ SETTINGS = {
 _applied: bool | None = None
 
 
-def keep_freed_memory() -> bool:
-    """Apply :data:`SETTINGS` with ``mallopt`` (once per process); True if they are in force."""
+def keep_freed_memory(*, enabled: bool | None = None) -> bool:
+    """Apply :data:`SETTINGS` with ``mallopt`` (once per process) unless ``enabled`` is False
+    (default: :attr:`settings.Settings.malloc_tuning`); True if they are in force."""
     global _applied
     if _applied is not None:
         return _applied
     _applied = False
-    if os.environ.get("TOKEN_GEOMETRY_MALLOC_TUNING", "1") == "0":
-        return False
-    if any(name.startswith("MALLOC_") for name in os.environ) or "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
-        return False  # the user tuned malloc themselves
+    if not (settings.current().malloc_tuning if enabled is None else enabled):
+        return False  # switched off, or the user tuned malloc themselves
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt

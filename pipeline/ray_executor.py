@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+import settings
 from pipeline.corpus import CachedLoader, CorpusConfig, StoreSink, UnitResult, WorkUnit, execute_units
 from pipeline.errors import ExecutionError
 
@@ -87,6 +88,9 @@ def run_group(units: Sequence[WorkUnit], config: CorpusConfig, *, store_path: st
     """
     from cache import open_store
     from cache.shards import new_shard_path
+    from pipeline.allocator import keep_freed_memory
+
+    keep_freed_memory()  # process-wide, once per worker (startup.configure_process does it in the driver)
 
     started = time.perf_counter()
     loader = _worker_loader(device, threads)
@@ -320,4 +324,5 @@ def _worker_environment() -> dict:
     a cluster every node has the project at that path; see docs/scaling.md)."""
     root = str(Path(__file__).resolve().parents[1])
     paths = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
-    return {"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}}
+    # The driver's OpenMP wait policy (startup.configure_process), in place before a worker loads torch.
+    return {"env_vars": {"PYTHONPATH": os.pathsep.join(paths), "OMP_WAIT_POLICY": settings.current().omp_wait_policy}}

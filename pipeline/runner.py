@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from settings import current as current_settings
 from cache import ResultStore, StoredResult, spec_key
 from cache.memo import keep, recall
 from geometry.errors import GeometryError
@@ -27,9 +28,6 @@ from pipeline.spec import AnalysisSpec, Extras, Method, Shuffle, fields_of, stat
 _PROGRESS_INTERVAL = 0.25  # seconds between progress reports of the per-layer loop
 # GRIDE at range scaling 8 compares the 4th and 8th neighbours, so a layer needs 9 distinct points.
 MIN_TOKENS = 9
-# Threads measuring layers at once (geometry.suite.suites_over_layers): one per core, up to four;
-# TOKEN_GEOMETRY_WORKERS overrides it (1: one layer at a time).
-_GEOMETRY_WORKERS = max(1, int(os.environ.get("TOKEN_GEOMETRY_WORKERS", "0")) or min(4, os.cpu_count() or 1))
 Progress = Callable[[float, str], None]
 ModelLoader = Callable[[ModelSpec, str], LoadedModel]
 
@@ -50,6 +48,12 @@ class Request(Method, Shuffle, Extras):
     prompt: str
     trust_remote_code: bool = False
     device: str = "cpu"
+
+
+def geometry_workers() -> int:
+    """Threads measuring layers at once (geometry.suite.suites_over_layers): one per core, up to
+    four; ``TOKEN_GEOMETRY_WORKERS`` (:mod:`settings`) overrides it (1: one layer at a time)."""
+    return current_settings().workers or min(4, os.cpu_count() or 1)
 
 
 def default_loader(spec: ModelSpec, dtype: str, device: str = "cpu") -> LoadedModel:
@@ -227,7 +231,7 @@ def _layer_statistics(hidden: np.ndarray, settings: SuiteSettings, progress: Pro
     progress(0.35, f"Measuring geometry of {n_layers} layers")
     try:
         suites, pairs = suites_over_layers(hidden[1:], settings=settings, search=search,
-                                              with_token_neighbors=with_token_neighbors, workers=_GEOMETRY_WORKERS,
+                                              with_token_neighbors=with_token_neighbors, workers=geometry_workers(),
                                               on_layer=on_layer)
     except LayerGeometryError as error:
         raise UnanalysablePromptError(f"Layer {error.layer + 1} has no measurable geometry: {error}") from error

@@ -6,7 +6,11 @@ import os
 
 import pytest
 
-from tests.tiny_model import build_tiny_model
+import startup
+
+startup.configure_process()  # as the app and the CLI do, before anything loads torch
+
+from tests.tiny_model import build_tiny_model  # noqa: E402
 
 # Pages driven without a browser (AppTest) never see the progress box's polling: let them wait for
 # a run to finish instead (ui.jobs). The e2e server sets its own value.

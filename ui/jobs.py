@@ -11,7 +11,6 @@ result, when they come back; the sidebar lists this session's runs still going e
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -20,15 +19,12 @@ from typing import Callable
 
 import streamlit as st
 
+import settings
 from ui.estimates import remaining_text
 
 POLL_SECONDS = 0.5
 KEEP_FINISHED = 32  # finished jobs kept for sessions that come back to them
 SESSION_JOBS = "_session_jobs"
-# How long a page waits for a run to finish before it shows the progress box instead (a cached
-# result arrives in milliseconds; tests that drive pages without a browser set it higher).
-QUICK_WAIT_VARIABLE, QUICK_SECONDS = "TOKEN_GEOMETRY_QUICK_WAIT", 0.3
-
 
 @dataclass
 class Job:
@@ -121,8 +117,9 @@ def start_job(job_id: str, label: str, work: Callable[[Callable[[float, str], No
 def take(job: Job, *, wait: float | None = None):
     """The finished job's result (its error is raised here, in the page's thread), or None while it
     runs. The job leaves the registry once taken; ``wait``: seconds to wait for a quick job
-    (default QUICK_SECONDS)."""
-    wait = float(os.environ.get(QUICK_WAIT_VARIABLE, QUICK_SECONDS)) if wait is None else wait
+    (default ``TOKEN_GEOMETRY_QUICK_WAIT``, :mod:`settings`: a cached result arrives in
+    milliseconds; tests that drive pages without a browser set it higher)."""
+    wait = settings.current().quick_wait if wait is None else wait
     if job.running and wait:
         deadline = time.monotonic() + wait
         while job.running and time.monotonic() < deadline:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import streamlit as st
 
+import settings
 from cache import ResultStore, StoreError, default_store_path, merge_shards, open_store
 from cache.paths import checked_store_choice
 from lm import LoadedModel, ModelSpec, load_model
@@ -22,8 +22,8 @@ def loaded_model(spec: ModelSpec, dtype: str, _progress=None) -> LoadedModel:
     ``TOKEN_GEOMETRY_THREADS`` sets torch's CPU threads; ``TOKEN_GEOMETRY_DEVICE`` (cpu, cuda, auto;
     default cpu) where the model runs.
     """
-    threads = int(os.environ.get("TOKEN_GEOMETRY_THREADS", "0")) or None
-    return load_model(spec, dtype=dtype, threads=threads, device=os.environ.get("TOKEN_GEOMETRY_DEVICE", "cpu"),
+    found = settings.current()
+    return load_model(spec, dtype=dtype, threads=found.threads, device=found.device,
                       progress=_progress or (lambda message: None))
 
 
