@@ -27,7 +27,7 @@ FOOTER_PX = 64  # the strip at the bottom for the folded controls and notes
 FALLBACK_HEIGHT = 720
 
 LAYERS_TABS = ("Intrinsic dimension", "Neighbourhood overlap", "Cosine similarity", "Scale analysis",
-               "Structured vs shuffled")
+               "Structured vs shuffled", "Every statistic")
 
 
 def _declared_pages() -> list[tuple[str, str, str]]:

@@ -37,6 +37,20 @@ def test_the_layers_page_offers_and_draws_every_registered_statistic(tiny_model_
         assert trace["error_y"]["visible"] == owner(column).with_error
 
 
+def test_every_layers_tab_is_a_slide_of_the_presentation():
+    """Presentation mode steps through the Layers tabs by name: a tab missing there (as "Every
+    statistic" was) sent "next" back to the first slide."""
+    import ast
+    from pathlib import Path
+
+    from ui.present import LAYERS_TABS
+
+    source = ast.parse((Path(__file__).resolve().parents[2] / "views" / "layers.py").read_text(encoding="utf-8"))
+    tabs = next(node.value for node in ast.walk(source) if isinstance(node, ast.Assign)
+                and getattr(node.targets[0], "id", None) == "TABS")
+    assert tuple(key.value for key in tabs.keys) == LAYERS_TABS
+
+
 def test_a_link_opens_the_tab_at_its_statistic(tiny_model_dir, isolated_store):
     analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=open_store(isolated_store))
     app = page("layers", model_dir=tiny_model_dir)
