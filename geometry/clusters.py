@@ -81,7 +81,26 @@ class TokenClusters:
 
 
 def lowest_id_rows(local_ids: np.ndarray, *, share: float) -> np.ndarray:
-    """Sorted rows of the ⌈share · n⌉ smallest local IDs (ties broken by row)."""
+    """Sorted rows of the ⌈share · n⌉ smallest local IDs (ties broken by row).
+
+    Parameters
+    ----------
+    local_ids : numpy.ndarray, shape (n,)
+        One local ID a token.
+    share : float
+        Share (0, 1] of the tokens kept.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (⌈share · n⌉,)
+        Their rows, ascending.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lowest_id_rows(np.array([3.0, 1.0, 2.0, 5.0]), share=0.5).tolist()
+    [1, 2]
+    """
     count = max(1, int(np.ceil(share * local_ids.size - 1e-9)))
     return np.sort(np.argsort(local_ids, kind="stable")[:count])
 

@@ -147,7 +147,33 @@ def mle_from_neighbors(neighbors: Neighbors, *, k: int) -> np.ndarray:
 
 def pca_from_neighbors(points: np.ndarray, neighbors: Neighbors, *, k: int, variance_threshold: float) -> np.ndarray:
     """Components needed to explain ``variance_threshold`` of the variance of each point's
-    (k + 1)-point neighbourhood (the point and its k neighbours, centred on their mean)."""
+    (k + 1)-point neighbourhood (the point and its k neighbours, centred on their mean).
+
+    Parameters
+    ----------
+    points : numpy.ndarray, shape (n, d)
+        A duplicate-free cloud.
+    neighbors : Neighbors
+        At least k neighbours of each point.
+    k : int
+        Neighbours used (≥ 2).
+    variance_threshold : float
+        Share (0, 1] of the neighbourhood's variance the components must explain.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        The number of components at each point (as floats).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geometry.neighbors import nearest_neighbors
+    >>> sheet = np.random.default_rng(13).uniform(size=(400, 2)) @ np.eye(2, 3)  # flat, in 3-D
+    >>> counts = pca_from_neighbors(sheet, nearest_neighbors(sheet, k=8), k=8, variance_threshold=0.9)
+    >>> float(counts.max()), int((counts == 2).sum())
+    (2.0, 396)
+    """
     k = check_positive_int(k, name="k", minimum=2)
     if not 0.0 < variance_threshold <= 1.0:
         raise GeometryError(f"variance_threshold must be in (0, 1]; got {variance_threshold!r}.")
