@@ -35,7 +35,7 @@ VARIABLES = (
     Variable("TOKEN_GEOMETRY_QUICK_WAIT", "0.3", "Seconds the app waits for a run before it shows a progress box "
              "(a run finished by then is shown at once)."),
     Variable("TOKEN_GEOMETRY_MALLOC_TUNING", "1", "0 leaves glibc's malloc as it is; by default freed memory is kept "
-             "for reuse (pipeline/allocator.py). A MALLOC_* variable or glibc.malloc in GLIBC_TUNABLES (your own "
+             "for reuse (allocator.py). A MALLOC_* variable or glibc.malloc in GLIBC_TUNABLES (your own "
              "tuning) also switches it off."),
     Variable("OMP_WAIT_POLICY", "PASSIVE", "OpenMP's (libgomp's) own variable: how its threads wait. PASSIVE unless "
              "set: busy-waiting threads slowed a forward pass 3–20× on a small machine with another busy process."),

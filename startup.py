@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+import allocator
 import settings
 
 
@@ -19,6 +20,4 @@ def configure_process() -> None:
     found = settings.current()
     if "OMP_WAIT_POLICY" not in os.environ:
         os.environ["OMP_WAIT_POLICY"] = found.omp_wait_policy
-    from pipeline.allocator import keep_freed_memory
-
-    keep_freed_memory(enabled=found.malloc_tuning)
+    allocator.keep_freed_memory(enabled=found.malloc_tuning)

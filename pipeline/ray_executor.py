@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+import allocator
 import settings
 from pipeline.corpus import CachedLoader, CorpusConfig, StoreSink, UnitResult, WorkUnit, execute_units
 from pipeline.errors import ExecutionError
@@ -88,9 +89,7 @@ def run_group(units: Sequence[WorkUnit], config: CorpusConfig, *, store_path: st
     """
     from cache import open_store
     from cache.shards import new_shard_path
-    from pipeline.allocator import keep_freed_memory
-
-    keep_freed_memory()  # process-wide, once per worker (startup.configure_process does it in the driver)
+    allocator.keep_freed_memory()  # process-wide, once per worker (startup.configure_process does it in the driver)
 
     started = time.perf_counter()
     loader = _worker_loader(device, threads)

@@ -1,4 +1,4 @@
-"""The malloc tuning (pipeline/allocator.py) and the OpenMP wait policy, applied once at start-up
+"""The malloc tuning (allocator.py) and the OpenMP wait policy, applied once at start-up
 (startup.configure_process: app.py, python -m cli), never by importing a package."""
 
 import ast
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(code: str, **environment) -> str:
@@ -18,7 +18,7 @@ def _run(code: str, **environment) -> str:
 
 
 def applied(**environment) -> str:
-    return _run("import startup; startup.configure_process(); import pipeline.allocator as a; print(a._applied)",
+    return _run("import startup; startup.configure_process(); import allocator; print(allocator._applied)",
                 **environment)
 
 
@@ -34,7 +34,7 @@ def test_the_user_can_switch_it_off_or_tune_malloc_themselves():
 
 
 def test_importing_the_packages_changes_nothing_process_wide():
-    code = "import os, lm, pipeline, pipeline.allocator as a; print(a._applied, os.environ.get('OMP_WAIT_POLICY'))"
+    code = "import os, lm, pipeline, allocator; print(allocator._applied, os.environ.get('OMP_WAIT_POLICY'))"
     assert _run(code) == "None None"
 
 
@@ -50,3 +50,8 @@ def test_the_cli_and_the_app_configure_the_process_before_anything_else():
                 if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]  # the docstring
         assert ast.unparse(body[0]) == "import startup", entry
         assert ast.unparse(body[1]) == "startup.configure_process()", entry
+
+
+def test_start_up_loads_no_package_so_the_cli_answers_at_once():
+    code = "import sys, startup; startup.configure_process(); print(sorted({'lm', 'pipeline', 'cache', 'torch', 'numpy'} & set(sys.modules)))"
+    assert _run(code) == "[]"

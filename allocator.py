@@ -9,7 +9,8 @@ arrays be recycled from the heap; arrays above 32 MB (hidden-state stacks, logit
 mapped and returned.
 
 Process-wide, applied once at start-up (:func:`startup.configure_process`; a Ray task applies it
-in its worker). Skipped where the C library is not glibc, where the user tuned malloc (a
+in its worker). Imports only the standard library and :mod:`settings`, so that start-up stays
+instant (``python -m cli --help`` loads no package). Skipped where the C library is not glibc, where the user tuned malloc (a
 ``MALLOC_*`` variable, or ``glibc.malloc`` in ``GLIBC_TUNABLES``), or with
 ``TOKEN_GEOMETRY_MALLOC_TUNING=0`` (:mod:`settings`).
 """
