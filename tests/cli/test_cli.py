@@ -54,13 +54,15 @@ def _rows(path):
         store.close()
 
 
-def test_help_is_instant_and_imports_nothing_heavy():
-    code = ("import sys, time; t = time.perf_counter(); import cli.main; p = cli.main.build_parser(); "
-            "p.format_help(); heavy = [m for m in ('torch', 'transformers', 'pandas', 'duckdb', 'pipeline') "
-            "if m in sys.modules]; print(heavy, time.perf_counter() - t)")
+def test_help_imports_nothing_heavy():
+    # What makes --help instant is what it does not import (a wall-clock limit here would only
+    # measure the machine's load; the start-up time is measured in bench/cold_start.py).
+    heavy_modules = ("torch", "transformers", "pandas", "duckdb", "pipeline", "numpy", "scipy", "numba",
+                     "sklearn", "streamlit", "umap")
+    code = ("import sys; import cli.main; p = cli.main.build_parser(); p.format_help(); "
+            f"print([m for m in {heavy_modules!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    heavy, seconds = out.rsplit(" ", 1)
-    assert heavy == "[]" and float(seconds) < 0.5
+    assert out.strip() == "[]"
     help_text = subprocess.run([sys.executable, "-m", "cli", "run", "--help"], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout
     assert "--shuffle" in help_text and "--max-tokens" in help_text
