@@ -1,6 +1,14 @@
 """Latency and memory of the dashboard as a user meets them, in a real browser.
 
     .venv/bin/python bench/app_latency.py [--warm-runs 3] [--steps 4] [--skip-browser] [--skip-probe]
+    .venv/bin/python bench/app_latency.py --against 4d93534 [--repeats 3 | --paired 4] [--this COMMIT]
+
+``--against COMMIT`` serves that commit's app (``git archive`` into a temporary folder, same
+virtualenv) and this tree's app (or ``--this COMMIT``'s) alternately (new, old, new, old, …; each a fresh server, browser
+session and cache), and prints the medians of the page switch, the reload and the slider steps
+side by side: on a shared machine, only measurements made in the same run can be compared.
+``--paired ROUNDS`` serves both apps at once instead and alternates every measurement between
+them, round by round (one model load each; the same load on both).
 
 Needs the bundled model (converted once: any earlier analysis did it), Debian's chromium and the
 playwright package (never ``playwright install``). Measures, with the goal of each:
@@ -137,17 +145,17 @@ def layer_slider(page, label: str):
     return page.locator(f'[data-testid="stMain"] input[type="range"][aria-label="{label}"]').first
 
 
-def slider_steps(page, label: str, signal, steps: int) -> list[float]:
-    """Press → on the page's layer slider ``steps`` times; seconds from each key press until the
-    server-rendered ``signal(layer)`` text is on the page and the rerun is over."""
+def slider_steps(page, label: str, signal, steps: int, *, key: str = "ArrowRight") -> list[float]:
+    """Press → (or ``key``) on the page's layer slider ``steps`` times; seconds from each key press
+    until the server-rendered ``signal(layer)`` text is on the page and the rerun is over."""
     thumb = layer_slider(page, label)
     times = []
     for _ in range(steps):
         before = int(thumb.get_attribute("aria-valuetext") or thumb.input_value())
         thumb.focus()
         started = time.perf_counter()
-        thumb.press("ArrowRight")
-        page.get_by_text(signal(before + 1), exact=False).first.wait_for(timeout=LONG)
+        thumb.press(key)
+        page.get_by_text(signal(before + (1 if key == "ArrowRight" else -1)), exact=False).first.wait_for(timeout=LONG)
         page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', timeout=LONG)
         times.append(time.perf_counter() - started)
     return times
@@ -172,7 +180,7 @@ def server_pid(server: subprocess.Popen) -> int:
     return server.pid
 
 
-def browser_measurements(prompts: list[str], *, warm_runs: int, steps: int, results: dict) -> None:
+def browser_measurements(prompts: list[str], *, warm_runs: int, steps: int, results: dict, root: Path = ROOT) -> None:
     from playwright.sync_api import sync_playwright
 
     cache_dir = Path(tempfile.mkdtemp(prefix="token-geometry-latency-"))
@@ -193,7 +201,7 @@ def browser_measurements(prompts: list[str], *, warm_runs: int, steps: int, resu
         page = context.new_page()
         # (a) cold start
         launched = time.perf_counter()
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             while not healthy(url):
                 if server.poll() is not None:
@@ -316,6 +324,147 @@ def probe(long_prompt: str, short_prompts: list[str]) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+COMPARED = {"revisit_switch": "Layers page from the sidebar (same session)", "revisit_browser": "reload (new session)",
+            "warm_tabs": "Layers tab click → chart", "tokens_steps": "Tokens slider step", "umap_steps": "UMAP slider step"}
+
+
+def export_commit(commit: str) -> Path:
+    """The tree of ``commit`` in a temporary folder, with this checkout's virtualenv linked in."""
+    folder = Path(tempfile.mkdtemp(prefix=f"token-geometry-{commit[:8]}-"))
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    (folder / ".venv").symlink_to((ROOT / ".venv").resolve())
+    return folder
+
+
+def compare_with(commit: str, prompts: list[str], *, repeats: int, steps: int, this: str | None = None) -> None:
+    """This tree (or the commit ``this``) and ``commit`` alternately, ``repeats`` sessions each;
+    medians side by side."""
+    old_root = export_commit(commit)
+    new_root = export_commit(this) if this else ROOT
+    runs: dict[str, dict[str, list[float]]] = {"this tree": {}, commit: {}}
+    try:
+        for repeat in range(repeats):
+            for name, root in (("this tree", new_root), (commit, old_root))[:: 1 if repeat % 2 == 0 else -1]:
+                results: dict = {}
+                browser_measurements(prompts, warm_runs=1, steps=steps, results=results, root=root)
+                for key in COMPARED:
+                    runs[name].setdefault(key, []).extend(results[key])
+                print(f"  repeat {repeat + 1}, {name}: " + ", ".join(
+                    f"{key} {statistics.median(results[key]):.2f}" for key in COMPARED) + f" (load {machine().rsplit('load average ', 1)[1]})",
+                    flush=True)
+    finally:
+        shutil.rmtree(old_root, ignore_errors=True)
+        if this:
+            shutil.rmtree(new_root, ignore_errors=True)
+    print(f"medians over {repeats} sessions each, alternating (seconds): this tree vs {commit}, ratio")
+    for key, label in COMPARED.items():
+        new, old = statistics.median(runs["this tree"][key]), statistics.median(runs[commit][key])
+        print(f"  {label}: {new:.3f} vs {old:.3f} = {new / old:.2f}x  "
+              f"(this tree {summary(runs['this tree'][key])}; {commit} {summary(runs[commit][key])})")
+
+
+def paired(commit: str, prompt: str, *, rounds: int, steps: int, this: str | None = None) -> None:
+    """Both apps served at once (this tree or ``this``, and ``commit``), one browser page each, the
+    same prompt analysed in each; then the measurements alternate between the two pages, round by
+    round, so both meet the same load: the Layers page from the sidebar, a reload, and ``steps``
+    slider steps there and back on the Tokens and the UMAP page (layers visited before)."""
+    from playwright.sync_api import sync_playwright
+
+    mine = Path(this) if this and Path(this).is_dir() else export_commit(this) if this else ROOT
+    roots = {"this tree": mine, commit: export_commit(commit)}
+    folders, servers, pages, logs = [], {}, {}, []
+    tokens_signal = lambda layer: f"Semantic clusters at layer {layer}"  # noqa: E731
+    umap_signal = lambda layer: f"UMAP of the token cloud at layer {layer}"  # noqa: E731
+    times: dict[str, dict[str, list[float]]] = {name: {key: [] for key in COMPARED} for name in roots}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS)
+        try:
+            for name, root in roots.items():
+                folder = Path(tempfile.mkdtemp(prefix="token-geometry-paired-"))
+                folders.append(folder)
+                port = free_port()
+                env = {**os.environ, "TOKEN_GEOMETRY_CACHE": str(folder / "results.duckdb"), "PYTHONUNBUFFERED": "1"}
+                logs.append(open(folder / "streamlit.log", "w"))
+                servers[name] = subprocess.Popen(
+                    [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port",
+                     str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
+                     "--browser.gatherUsageStats", "false"], cwd=root, env=env, stdout=logs[-1], stderr=subprocess.STDOUT)
+                while not healthy(f"http://127.0.0.1:{port}"):
+                    time.sleep(0.1)
+                context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=f"http://127.0.0.1:{port}")
+                context.set_default_timeout(LONG)
+                page = pages[name] = context.new_page()
+                page.goto("/")
+                wait_idle(page)
+                type_prompt_and_run(page, prompt)
+                wait_charts(page, short(prompt), 1)
+                wait_idle(page)
+            for name, page in pages.items():  # visit the layers once (their clusters and projections are cached)
+                settle(servers[name].pid)
+                query = page.url.split("?", 1)[1]
+                for path, signal in (("tokens", tokens_signal), ("umap", umap_signal)):
+                    page.goto(f"/{path}?{query}")
+                    wait_idle(page)
+                    slider_steps(page, "Layer", signal, steps)
+                    slider_steps(page, "Layer", signal, steps, key="ArrowLeft")
+                page.goto(f"/?{query}")
+                wait_idle(page)
+            for _ in range(rounds):
+                for name, page in pages.items():
+                    query = page.url.split("?", 1)[1]
+                    page.locator('[data-testid="stSidebarNav"] a', has_text="Tokens").first.click()
+                    page.get_by_text("Semantic clusters at layer").first.wait_for()
+                    wait_idle(page)
+                    started = time.perf_counter()
+                    page.locator('[data-testid="stSidebarNav"] a', has_text="Layers").first.click()
+                    wait_charts(page, short(prompt), 1)
+                    times[name]["revisit_switch"].append(time.perf_counter() - started)
+                    wait_idle(page)
+                    started = time.perf_counter()
+                    page.reload()
+                    wait_charts(page, short(prompt), 1)
+                    times[name]["revisit_browser"].append(time.perf_counter() - started)
+                    wait_idle(page)
+                    started = time.perf_counter()
+                    page.get_by_role("tab", name="Neighbourhood overlap").click()
+                    wait_charts(page, short(prompt), 1, also="Neighbourhood overlap")
+                    times[name]["warm_tabs"].append(time.perf_counter() - started)
+                    wait_idle(page)
+                    page.get_by_role("tab", name="Intrinsic dimension").click()
+                    wait_idle(page)
+                    for path, signal, key in (("tokens", tokens_signal, "tokens_steps"), ("umap", umap_signal, "umap_steps")):
+                        page.goto(f"/{path}?{query}")
+                        wait_idle(page)
+                        times[name][key] += slider_steps(page, "Layer", signal, steps)
+                        times[name][key] += slider_steps(page, "Layer", signal, steps, key="ArrowLeft")
+                    page.goto(f"/?{query}")
+                    wait_idle(page)
+                print(f"  round {_ + 1}: " + "; ".join(f"{name} " + ", ".join(
+                    f"{key} {statistics.median(values):.2f}" for key, values in found.items() if values)
+                    for name, found in times.items()) + f" (load {machine().rsplit('load average ', 1)[1]})", flush=True)
+        finally:
+            for server in servers.values():
+                server.terminate()
+                try:
+                    server.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+            browser.close()
+            for log in logs:
+                log.close()
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
+            for name, root in roots.items():
+                if root != ROOT and not (this and Path(this).is_dir() and root == Path(this)):
+                    shutil.rmtree(root, ignore_errors=True)
+    print(f"paired medians over {rounds} rounds (seconds): this tree vs {commit}, ratio")
+    for key, label in COMPARED.items():
+        new, old = statistics.median(times["this tree"][key]), statistics.median(times[commit][key])
+        print(f"  {label}: {new:.3f} vs {old:.3f} = {new / old:.2f}x  "
+              f"(this tree {summary(times['this tree'][key])}; {commit} {summary(times[commit][key])})")
+
+
 def verdict(value: float, goal: float) -> str:
     return f"goal ≤ {goal:g}: {'met' if value <= goal else 'NOT met'}"
 
@@ -326,6 +475,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4, help="slider steps measured per page")
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-probe", action="store_true")
+    parser.add_argument("--against", metavar="COMMIT", help="compare with this commit's app, alternating sessions")
+    parser.add_argument("--repeats", type=int, default=3, help="sessions per tree with --against")
+    parser.add_argument("--paired", type=int, metavar="ROUNDS", help="with --against: serve both apps at once and "
+                                                                       "alternate the measurements, ROUNDS rounds")
+    parser.add_argument("--this", metavar="COMMIT", help="with --against: serve this commit (or folder) instead of the "
+                                                          "working tree (so that edits made meanwhile do not count)")
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
@@ -333,6 +488,14 @@ def main() -> None:
     prompts = exact_prompts(512, args.warm_runs + 3, tokenizer=tokenizer)
     long_prompt = exact_prompts(1024, 1, tokenizer=tokenizer, prompt_set="python-stdlib")[0]
 
+    if args.against and args.paired:
+        paired(args.against, prompts[0], rounds=args.paired, steps=args.steps, this=args.this)
+        print(f"load average at the end: {machine().rsplit('load average ', 1)[1]}")
+        return
+    if args.against:
+        compare_with(args.against, prompts, repeats=args.repeats, steps=args.steps, this=args.this)
+        print(f"load average at the end: {machine().rsplit('load average ', 1)[1]}")
+        return
     results: dict = {}
     if not args.skip_browser:
         browser_measurements(prompts, warm_runs=args.warm_runs, steps=args.steps, results=results)

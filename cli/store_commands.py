@@ -47,6 +47,11 @@ def _shard_note(path: Path) -> str:
             f"{shard_dir(path)}/ (merged when the dashboard opens the store, or by `python -m cli merge`).")
 
 
+# Kinds of records the app writes for itself (ui.estimates.KIND: timings of runs; ui.url.PROMPT_KIND: prompts
+# committed in the sidebar, so a link finds their text); the CLI must not import the app's modules.
+BOOKKEEPING_KINDS = ("timing", "prompt_text")
+
+
 def list_command(args) -> int:
     import pandas as pd
 
@@ -58,7 +63,8 @@ def list_command(args) -> int:
         table = corpora(store)
         models = store.result_frame(kind="prompt_analysis", spec_fields=("model_fingerprint",),
                                     meta_fields=("model_name",))
-        total = store.count()
+        # The app's bookkeeping (measured timings for its estimates, prompts kept for links) is not a result.
+        total = store.count() - sum(len(store.keys(kind=kind)) for kind in BOOKKEEPING_KINDS)
     finally:
         store.close()
     size = path.stat().st_size / 2**20

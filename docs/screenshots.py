@@ -1,13 +1,18 @@
 """Take the README's screenshots: start the app, run the bundled model, open every view.
 
-    .venv/bin/python docs/screenshots.py            # writes docs/screenshots/*.png
+    .venv/bin/python docs/screenshots.py                       # writes docs/screenshots/*.png
+    .venv/bin/python docs/screenshots.py --only training,presentation
 
 Uses Debian's chromium (apt-get install chromium) through Playwright; takes a few minutes the
-first time (model runs, a shuffle sweep, UMAP), seconds once the cache is warm.
+first time (model runs, a shuffle sweep, UMAP), seconds once the cache is warm. The cache is
+``TOKEN_GEOMETRY_CACHE`` (default artifacts/screens.duckdb). The Training page shows what that
+store holds: make a series with ``docs/train_tiny_series.py`` and ``python -m cli checkpoints``,
+and a sweep with ``python -m cli lora-sweep``, into the same file first (else its shots are skipped).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import socket
@@ -42,8 +47,16 @@ def _idle(page, timeout: float = 600) -> None:
     time.sleep(1.0)  # let Plotly finish drawing
 
 
+SHOTS = ("layers", "layers-shuffled", "tokens", "neighbours", "umap", "compare", "embeddings", "steering", "corpus",
+         "training", "presentation")
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=",".join(SHOTS), help=f"comma-separated, of {', '.join(SHOTS)}")
+    wanted = set(parser.parse_args().only.split(","))
 
     OUT.mkdir(parents=True, exist_ok=True)
     port = _free_port()
@@ -65,6 +78,8 @@ def main() -> None:
             def shot(path: str, name: str, *steps: str, height=1250):
                 """Open a view, do the steps ("tab:Name" opens a tab, "text:…" clicks a text, anything else
                 presses a button)."""
+                if name not in wanted:
+                    return
                 page.set_viewport_size({"width": 1500, "height": height})
                 page.goto(f"{base}/{path}")
                 page.wait_for_selector("text=Run", timeout=120_000)
@@ -90,9 +105,12 @@ def main() -> None:
             shot("embeddings", "embeddings", "Measure", height=1900)
             shot("steering", "steering", "Fit the layer maps", "Steer", height=3300)
             shot("corpus", "corpus", "text:Run a prompt set", "Run 8 prompts here", height=2300)
+            if "training" in wanted:
+                training(page, base)
 
             # Presentation mode: one figure per screen at the two usual projector sizes.
-            for (width, height), path in (((1280, 720), "neighbours?present=1"), ((1920, 1080), "?present=1")):
+            sizes = (((1280, 720), "neighbours?present=1"), ((1920, 1080), "?present=1"))
+            for (width, height), path in sizes if "presentation" in wanted else ():
                 page.set_viewport_size({"width": width, "height": height})
                 page.goto(f"{base}/{path}")
                 page.wait_for_selector(".js-plotly-plot", timeout=120_000)
@@ -105,6 +123,28 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def training(page, base: str) -> None:
+    """The Training page: a checkpoint series (the whole page), then its LoRA-rank experiment."""
+    page.set_viewport_size({"width": 1500, "height": 2900})
+    page.goto(f"{base}/training")
+    page.wait_for_selector("text=Run", timeout=120_000)
+    _idle(page)
+    if page.get_by_text("No checkpoint series in the store yet").count():
+        print("skipped training: the store holds no checkpoint series (see this script's docstring)", flush=True)
+        return
+    page.screenshot(path=str(OUT / "training.png"))
+    print("wrote", OUT / "training.png", flush=True)
+    if page.get_by_text("No LoRA sweep in the store yet").count():
+        print("skipped training-lora: the store holds no LoRA sweep", flush=True)
+        return
+    page.set_viewport_size({"width": 1500, "height": 1300})
+    _idle(page)
+    page.get_by_text("LoRA rank experiment").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    time.sleep(1.0)
+    page.screenshot(path=str(OUT / "training-lora.png"))
+    print("wrote", OUT / "training-lora.png", flush=True)
 
 
 if __name__ == "__main__":

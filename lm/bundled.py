@@ -13,6 +13,8 @@ import importlib
 import importlib.util
 import shutil
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +51,15 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 
 
+def needs_assembly(name: str) -> bool:
+    """True while the bundled model ``name`` still has to be joined from its package's chunks."""
+    entry = BUNDLED_MODELS.get(name)
+    return bool(entry and entry.assembled and not (model_cache_dir() / entry.filename).is_file())
+
+
 def bundled_gguf_path(name: str) -> Path:
-    """Path of the GGUF file inside the installed package (found without importing it)."""
+    """Path of the GGUF file inside the installed package (found without importing it); a model
+    shipped in chunks is joined once into the model cache (:func:`needs_assembly` says if it must)."""
     entry = BUNDLED_MODELS[name]
     spec = importlib.util.find_spec(entry.package)
     if spec is None or not spec.submodule_search_locations:
@@ -91,9 +100,12 @@ def ensure_converted(gguf: Path, *, key: str, progress=lambda message: None, tru
         return target
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    progress(f"Converting {gguf.name} from GGUF to safetensors (once; about 30 s for 135M parameters)")
+    progress(f"Converting {gguf.name} from GGUF to safetensors (once on this machine)")
     options = dict(gguf_file=gguf.name, local_files_only=True, trust_remote_code=bool(trust_remote_code))
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), dtype="float32", **options)
+    with _tensor_progress(lambda done, total: progress(
+            f"Converting {gguf.name} from GGUF to safetensors (once on this machine): tensor {done}/{total}")):
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), dtype="float32", **options)
+    progress(f"Converting {gguf.name} from GGUF to safetensors (once on this machine): writing the safetensors file")
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), **options)
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
@@ -111,3 +123,46 @@ def ensure_converted(gguf: Path, *, key: str, progress=lambda message: None, tru
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+_reporters = threading.local()
+REPORT_EVERY = 0.05  # share of the tensors between two reports
+
+
+@contextmanager
+def _tensor_progress(report):
+    """Count the tensors transformers de-quantises while it reads a GGUF file (its loop over
+    ``reader.tensors`` in ``modeling_gguf_pytorch_utils``, ~40 s for Gemma-3-270M here) and call
+    ``report(done, total)`` every 5 %. The module's ``tqdm`` is wrapped once per process; the
+    wrapper reports to the calling thread's ``report`` only, so concurrent conversions stay apart.
+    Without that loop (another transformers version) nothing is reported and nothing breaks."""
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        yield
+        return
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is not None and not getattr(original, "_token_geometry", False):
+        def counted(iterable=None, *args, **kwargs):
+            reporter = getattr(_reporters, "report", None)
+            if reporter is None or iterable is None or not hasattr(iterable, "__len__"):
+                return original(iterable, *args, **kwargs)
+            return _counting(iterable, reporter)
+
+        counted._token_geometry = True
+        gguf_utils.tqdm = counted
+    _reporters.report = report
+    try:
+        yield
+    finally:
+        _reporters.report = None
+
+
+def _counting(items, report):
+    total = len(items)
+    step = max(1, int(total * REPORT_EVERY))
+    for index, item in enumerate(items):
+        if index % step == 0:
+            report(index, total)
+        yield item
+    report(total, total)

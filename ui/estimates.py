@@ -8,8 +8,10 @@ measurement the page says so instead of guessing.
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
+from contextlib import contextmanager
 
 from cache import StoreError
 
@@ -89,7 +91,10 @@ def _duration(seconds: float) -> str:
 
 
 class Stopwatch:
-    """Times the stages a loader reports ("Converting …", "Loading …") and records them."""
+    """Times the stages a loader reports ("Converting …", "Loading …") and records them.
+
+    A stage's later messages ("Converting …: tensor 120/236") continue it: the report then says
+    how far it is and, from the measured durations, about how long is left."""
 
     def __init__(self, store, *, subject: str, report) -> None:
         self.store, self.subject, self.report = store, subject, report
@@ -97,19 +102,24 @@ class Stopwatch:
         self.started = 0.0
 
     def __call__(self, message: str) -> None:
-        self._close()
-        self.stage = "convert" if message.startswith("Converting") else "load"
-        self.started = time.monotonic()
-        if self.stage == "convert":
-            own = estimate(self.store, stage="convert", subject=self.subject)
-            message = ("Converting the model's GGUF file to safetensors (once on this machine) · "
-                       + describe(own, what="this conversion"))
+        stage = "convert" if message.startswith("Converting") else "load"
+        if stage != self.stage:
+            self._close()
+            self.stage, self.started = stage, time.monotonic()
+        own = estimate(self.store, stage=stage, subject=self.subject)
+        if stage == "convert":
+            step = message.partition(": ")[2]
+            message = "Converting the model's GGUF file to safetensors (once on this machine)" + (
+                f": {step}" if step else "") + " · " + describe(own, what="this conversion")
             if own is None:
                 message += "".join(f"; {other} took {_duration(seconds)} here" for other, seconds in
                                    others(self.store, stage="convert", subject=self.subject))
+            counted = re.search(r"tensor (\d+)/(\d+)", step)
+            left = remaining_text(elapsed=time.monotonic() - self.started,
+                                  fraction=int(counted[1]) / int(counted[2]) if counted else 0.0, estimate=own)
+            message += f" · {left}" if left and counted else ""
         else:
-            message = f"{message} · " + describe(estimate(self.store, stage="load", subject=self.subject),
-                                                 what="loading")
+            message = f"{message} · " + describe(own, what="loading")
         self.report(message)
 
     def _close(self) -> None:
@@ -119,3 +129,11 @@ class Stopwatch:
 
     def finish(self) -> None:
         self._close()
+
+
+@contextmanager
+def timed(store, *, stage: str, subject: str):
+    """Record how long the block took (when it finishes without an error)."""
+    started = time.monotonic()
+    yield
+    record(store, stage=stage, subject=subject, seconds=time.monotonic() - started)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager, nullcontext
 from typing import Callable
 
 import streamlit as st
@@ -18,7 +19,8 @@ from pipeline import Outcome, Request, analyse, build_spec, shuffle_sweep, sweep
 from pipeline.errors import PipelineError
 from pipeline.runner import cached
 from pipeline.spec import text_hash
-from ui.estimates import Stopwatch, estimate, record
+from lm.bundled import needs_assembly
+from ui.estimates import Stopwatch, describe, estimate, record, timed
 from ui.hidden import keeper
 from ui.present import floating, presenting
 from ui.jobs import background_notices, registry, show_progress, start_job, take
@@ -33,7 +35,7 @@ def _remember(outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _watched_loader(store, report: Callable[[str], None]):
+def watched_loader(store, report: Callable[[str], None]):
     """``loaded_model`` whose stages (one-off conversion, load) are reported and timed (ui.estimates)."""
     def load(spec, dtype, *rest):
         watch = Stopwatch(store, subject=spec.name, report=report)
@@ -57,7 +59,7 @@ def _analysis_work(request: Request, store, key: str):
         def loading(message: str) -> None:
             progress(state["fraction"], message)
 
-        loader = _watched_loader(store, loading)
+        loader = watched_loader(store, loading)
 
         def timed_loader(*args):
             started = time.perf_counter()
@@ -74,6 +76,23 @@ def _analysis_work(request: Request, store, key: str):
         return outcome
 
     return work
+
+
+def assembling(model: str, store):
+    """A bundled model shipped in chunks (Gemma) is joined into one GGUF file the first time it is
+    named (its fingerprint keys the cache): say so, with the time it took here before, and time it."""
+    if not needs_assembly(model):
+        return nullcontext()
+    seconds = estimate(store, stage="assemble", subject=model)
+    message = (f"Joining the {model} GGUF file from its package's chunks and checking its SHA-256 (once on this "
+               f"machine) · {describe(seconds, what='joining')}")
+    return _stacked(st.spinner(message), timed(store, stage="assemble", subject=model))
+
+
+@contextmanager
+def _stacked(first, second):
+    with first, second:
+        yield
 
 
 def context_of(request: Request) -> str:
@@ -97,7 +116,8 @@ def current_outcome(request: Request, *, run: bool, quiet: bool = False) -> Outc
         return None
 
     def lookup() -> Outcome | None:
-        _, spec = build_spec(request)
+        with assembling(request.model, handle.store):
+            _, spec = build_spec(request)
         key = spec_key(spec)
         if not quiet:
             for line in background_notices(context=context_of(request)):
@@ -172,7 +192,7 @@ def sweep_outcomes(request: Request, *, shuffles: list[int], seeds: int, run: bo
             progress(0.0, message)
 
         return shuffle_sweep(request, shuffles=shuffles, seeds=seeds, store=handle.store,
-                             loader=_watched_loader(handle.store, loading), progress=progress)
+                             loader=watched_loader(handle.store, loading), progress=progress)
 
     def lookup() -> list[Outcome] | None:
         keys = []

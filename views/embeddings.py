@@ -10,7 +10,7 @@ from ui.figures.compare import embedding_bar
 from ui.page import open_view
 from ui.resources import current_store_path, loaded_model, store_handle
 from ui.present import controls, presenting
-from ui.run import in_background, with_messages
+from ui.run import in_background, watched_loader, with_messages
 from ui.show import show_figure
 from ui.sidebar import link_model_unconfirmed
 
@@ -37,8 +37,10 @@ measure = left.button(f"Measure {request.model}")
 
 
 def measured(progress, *, only_cached: bool = False):
+    # The load's stages (a one-off GGUF conversion, the load) are reported and timed (ui.estimates).
+    loader = watched_loader(store, lambda message: progress(0.02, message)) if not only_cached else loaded_model
     return vocabulary_geometry(request.model, store=store, max_points=max_points, dtype=request.dtype,
-                               loader=loaded_model, progress=progress, only_cached=only_cached)
+                               loader=loader, progress=progress, only_cached=only_cached)
 
 
 if link_model_unconfirmed() and not measure:  # a path from a link is not even looked at before a button
@@ -47,7 +49,8 @@ if link_model_unconfirmed() and not measure:  # a path from a link is not even l
 else:  # a background run (ui.jobs): switching pages or pressing the button again never loses it
     geometry = with_messages(lambda: in_background(
         f"embeddings:{request.model}:{max_points}:{request.dtype}", f"Measuring the embedding matrix of {request.model}",
-        measured, start=measure, cached=lambda: measured(lambda fraction, message: None, only_cached=True)))
+        measured, start=measure, cached=lambda: measured(lambda fraction, message: None, only_cached=True),
+        timing=("embeddings", f"{request.model}:{max_points or 'every row'}:{request.dtype}")))
 if geometry is not None:
     result = geometry.result
     where = "from the cache" if geometry.from_cache else "computed"

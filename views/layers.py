@@ -57,7 +57,7 @@ def intrinsic_dimension() -> None:
         with st.expander(f"The {analysis.n_tokens} tokens"):
             st.dataframe(pd.DataFrame({"token": [repr(t) for t in analysis.tokens]}), height=240)
         if analysis.n_duplicates.sum() > 0:
-            show_figure(built_once(figures.duplicates_bar, analysis), name="duplicates-per-layer")
+            show_figure(built_once(figures.duplicates_bar, analysis, current_layer=current_layer), name="duplicates-per-layer")
         else:
             st.caption("No exact duplicate points at any layer 1..L, so none were removed.")
 
@@ -67,14 +67,15 @@ def neighborhood_overlap() -> None:
     with controls("k"):
         k = st.slider("Neighbours k", 1, analysis.overlap.shape[1], default_k, key="overlap_k_slider")
     write_url(k=k)
-    show_figure(built_once(figures.overlap_curve, analysis, k=k), name=f"overlap-k{k}",
+    show_figure(built_once(figures.overlap_curve, analysis, k=k, current_layer=current_layer), name=f"overlap-k{k}",
                 data=built_once(figures.overlap_table, analysis))
 
 
 def cosine_similarity() -> None:
     with controls("diagonal"):
         diagonal = st.toggle("Include the diagonal (as the reference code does)", value=True)
-    show_figure(built_once(figures.cosine_curve, analysis, include_diagonal=diagonal), name="cosine-per-layer",
+    show_figure(built_once(figures.cosine_curve, analysis, include_diagonal=diagonal,
+                                    current_layer=current_layer), name="cosine-per-layer",
                 data=built_once(figures.cosine_table, analysis))
 
 

@@ -87,7 +87,7 @@ def layer_view() -> None:
                 on_select=lambda: clicked_token("umap-chart", positions=analysis.kept),
                 data=figures.projection_table(analysis, embedding, layer=layer, values=values, colour_by=colour_by))
     if embeddings is not None and token is not None:
-        show_figure(figures.trajectory_figure(analysis, embeddings, token=token), name="token-path")
+        show_figure(figures.trajectory_figure(analysis, embeddings, token=token, current_layer=layer), name="token-path")
 
 
 layer_view()

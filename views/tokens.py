@@ -12,6 +12,7 @@ from ui.resources import current_store_path, store_handle
 from ui.run import with_messages
 from ui.show import show_figure
 from ui.clickable import clickable_text
+from ui.figure_cache import built_once
 from ui.present import controls
 from ui.state import layer_slider, token_select
 
@@ -70,6 +71,13 @@ def layer_views() -> None:
         st.dataframe(figures.cluster_table(tokens, clusters), hide_index=True,
                      column_config={"colour": st.column_config.TextColumn("colour", width=40)})
 
+    nearest_neighbours(layer)
+    # The heatmap across layers marks the slider's layer, so it is redrawn with it (built once per layer).
+    show_figure(built_once(figures.local_id_heatmap, analysis, current_layer=layer), name="local-id-heatmap",
+                data=built_once(figures.heatmap_table, analysis))
+
+
+def nearest_neighbours(layer: int) -> None:
     st.subheader("Nearest neighbours of a token")
     if analysis.n_token_neighbors == 0:
         st.info("This result was stored by a corpus run, which leaves out each token's neighbour list and LLE "
@@ -83,4 +91,3 @@ def layer_views() -> None:
 
 
 layer_views()
-show_figure(figures.local_id_heatmap(analysis), name="local-id-heatmap", data=figures.heatmap_table(analysis))

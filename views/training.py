@@ -12,6 +12,7 @@ from ui.figures import training as figures
 from ui.page import open_view
 from ui.resources import current_store_path, store_handle
 from ui.run import with_messages, with_progress
+from ui.present import controls
 from ui.show import presenting, show_figure
 
 request, _ = open_view(
@@ -23,8 +24,11 @@ request, _ = open_view(
 )
 store = store_handle(current_store_path()).store
 
-st.subheader("Checkpoints")
-with st.expander("Add checkpoints to a series", expanded=not stored_series(store) and not presenting()):
+if not presenting():
+    st.subheader("Checkpoints")
+# Presenting, the controls sit in a folded expander in the slide's bottom strip; expanders cannot nest.
+with controls("checkpoints"), (st.container(border=True) if presenting() else
+                               st.expander("Add checkpoints to a series", expanded=not stored_series(store))):
     source = st.radio("Checkpoints from", ["folders", "hub revisions in the local cache"], horizontal=True)
     if source == "folders":
         folders = st.text_area("A folder of checkpoint-<step> folders (Hugging Face Trainer output), or one checkpoint "
@@ -73,11 +77,12 @@ if not known:
 else:
     names = list(known)
     chosen = st.session_state.get("training_series")
-    left, right = st.columns(2)
-    series_name = left.selectbox("Series", names, index=names.index(chosen) if chosen in names else 0)
-    prompts = known[series_name]["prompts"]
-    labels = ["(embedding matrix only)"] + [f"{i + 1}: {' '.join(p.split())[:80]}" for i, p in enumerate(prompts)]
-    picked = right.selectbox("Prompt for the layer profile", labels, index=len(labels) - 1)
+    with controls("series"):
+        left, right = st.columns(2)
+        series_name = left.selectbox("Series", names, index=names.index(chosen) if chosen in names else 0)
+        prompts = known[series_name]["prompts"]
+        labels = ["(embedding matrix only)"] + [f"{i + 1}: {' '.join(p.split())[:80]}" for i, p in enumerate(prompts)]
+        picked = right.selectbox("Prompt for the layer profile", labels, index=len(labels) - 1)
     prompt = prompts[labels.index(picked) - 1] if picked != labels[0] else None
     series = with_messages(lambda: measure_series(series_name, known[series_name]["checkpoints"], store=store,
                                                   prompt=prompt, only_cached=True))
@@ -93,9 +98,10 @@ else:
         if series.points:
             table = figures.series_table(series)
             first, last = series.points[0], series.points[-1]
-            log_steps = st.checkbox("Log step axis", value=first.step == 0 and last.step >= 100,
-                                    help="Early steps are where the ID moves fastest; step 0 cannot be drawn on a "
-                                         "log axis and is left out of these figures (it stays in the table).")
+            with controls("axis"):
+                log_steps = st.checkbox("Log step axis", value=first.step == 0 and last.step >= 100,
+                                        help="Early steps are where the ID moves fastest; step 0 cannot be drawn on "
+                                             "a log axis and is left out of these figures (it stays in the table).")
             columns = st.columns(3)
             columns[0].metric(f"Embedding ID at step {last.step}", f"{last.embedding.id_twonn:.2f}",
                               f"{last.embedding.id_twonn - first.embedding.id_twonn:+.2f} since step {first.step}",
@@ -111,7 +117,8 @@ else:
                 show_figure(figures.peak_by_step(series, log_steps=log_steps),
                             name=f"peak-layer-id-across-training-{series_name}")
 
-st.subheader("LoRA rank experiment")
+if not presenting():
+    st.subheader("LoRA rank experiment")
 rows = stored_sweeps(store)
 if not rows:
     st.info("No LoRA sweep in the store yet. Run `python -m cli lora-sweep` (bundled SmolLM2 by default; resumable).")
@@ -120,9 +127,11 @@ else:
     for row in rows:
         sweeps.setdefault(row["sweep"], []).append(row)
     labels = {figures.sweep_label(group): key for key, group in sweeps.items()}
-    group = sweeps[labels[st.selectbox("Sweep", list(labels))]]
-    for line in figures.lora_summary(group):
-        st.markdown(f"- {line}")
+    with controls("sweep"):
+        group = sweeps[labels[st.selectbox("Sweep", list(labels))]]
+    if not presenting():
+        for line in figures.lora_summary(group):
+            st.markdown(f"- {line}")
     show_figure(figures.lora_perplexity(group), name="lora-rank-perplexity", data=pd.DataFrame(group))
     if not presenting():
         st.dataframe(figures.lora_table(group)[["rank", "perplexity", "heldout_nll", "final_train_loss", "trainable",

@@ -232,3 +232,18 @@ def test_both_spellings_of_the_token_neighbors_flag_ask_for_the_lists(flag):
     parsed = build_parser().parse_args(["run", "--model", "m", "--prompts", "p.jsonl", flag])
     assert parsed.token_neighbors is True
     assert build_parser().parse_args(["run", "--model", "m", "--prompts", "p.jsonl"]).token_neighbors is False
+
+
+def test_list_counts_results_without_the_apps_bookkeeping(isolated_store, capsys):
+    """Timings (for the app's estimates) and prompts kept for links are records, not results."""
+    from cli.store_commands import BOOKKEEPING_KINDS
+    from ui.estimates import KIND as TIMING_KIND
+    from ui.url import PROMPT_KIND
+
+    assert set(BOOKKEEPING_KINDS) == {TIMING_KIND, PROMPT_KIND}
+    store = open_store(isolated_store)
+    store.put("timing:a", kind=TIMING_KIND, spec={}, meta={}, arrays={})
+    store.put("prompt:b", kind=PROMPT_KIND, spec={"prompt_sha256": "b"}, meta={"prompt": "x"}, arrays={})
+    store.close()
+    assert main(["list", "--store", str(isolated_store)]) == 0
+    assert ": 0 results, 0 prompt analyses" in capsys.readouterr().out

@@ -30,7 +30,16 @@ def query(url: str) -> dict[str, str]:
 
 
 def nav(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    """Open a page from the sidebar's navigation (again, if a click during a rerun was lost)."""
+    link = page.locator('[data-testid="stSidebarNav"] a', has_text=title).first
+    target = urlsplit(link.get_attribute("href")).path
+    for _ in range(3):
+        link.click()
+        try:
+            page.wait_for_function(f"() => location.pathname === {target!r}", timeout=15_000)
+            break
+        except Exception:  # playwright's TimeoutError
+            wait_for_app(page, timeout=RUN_TIMEOUT)
     page.wait_for_timeout(300)
     wait_for_app(page, timeout=RUN_TIMEOUT)
 
@@ -243,6 +252,132 @@ def test_neighbors_marks_the_current_layer_and_exports_named_data_and_a_page_zip
     assert_no_exception(page)
 
 
+FIGURE = """(words) => {
+    const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+        g => String(g._fullLayout.title.text || '').includes(words));
+    if (!gd) return null;
+    const box = gd.getBoundingClientRect();
+    return {traces: gd._fullData.map(t => ({name: t.name, legend: t.showlegend !== false, hover: t.hovertemplate || '',
+                                            scale: !!(t.marker && t.marker.showscale)})),
+            annotations: (gd._fullLayout.annotations || []).map(a => String(a.text)),
+            shapes: (gd._fullLayout.shapes || []).map(s => ({x0: s.x0, y0: s.y0, y1: s.y1})),
+            labels: [...gd.querySelectorAll('.annotation')].map(e => {
+                const r = e.getBoundingClientRect(); return {text: e.textContent, left: r.left, right: r.right,
+                                                             top: r.top, bottom: r.bottom}; }),
+            top: box.top, bottom: box.bottom};
+}"""
+
+
+def figure_with(page, words: str, timeout: float = APP_TIMEOUT) -> dict:
+    page.wait_for_function(f"() => ({FIGURE})({words!r}) !== null", timeout=timeout)
+    return page.evaluate(FIGURE, words)
+
+
+def test_tokens_marks_the_layer_on_its_heatmap_and_shows_cluster_swatches(session, shoot):
+    """Item 8: the current layer on every across-layers chart (here the token × layer heatmap), the
+    cluster table's colour swatches."""
+    page = session
+    nav(page, "Tokens")
+    layer = int(query(page.url)["layer"])
+    heatmap = figure_with(page, "Local ID of each token")
+    assert {"y0": layer - 0.5, "y1": layer + 0.5} in [{k: s[k] for k in ("y0", "y1")} for s in heatmap["shapes"]]
+    assert f"current layer {layer}" in heatmap["annotations"]
+    swatches = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].length""")
+    assert swatches >= 1
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_function(f"() => new URLSearchParams(location.search).get('layer') === '{layer + 1}'")
+    wait_for_app(page)
+    shoot("tokens-next-layer")
+    assert f"current layer {layer + 1}" in figure_with(page, "Local ID of each token")["annotations"]
+    assert_no_exception(page)
+
+
+def test_the_sweep_shows_shuffled_text_discrete_s_peaks_and_the_layer(session, shoot):
+    """Items 7 and 8: the shuffled text beside the sweep (block boundaries ┃) and in each line's
+    hover; one legend entry per S (no colour bar); each peak labelled with value and layer; the
+    current layer marked."""
+    page = session
+    layer = int(query(page.url)["layer"])
+    nav(page, "Layers")
+    open_tab(page, "Structured vs shuffled", "sweep")
+    page.get_by_role("button", name=re.compile("Run the shuffle sweep")).click()
+    overlay = figure_with(page, "Structured vs shuffled prompt", timeout=RUN_TIMEOUT)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+    shoot("sweep")
+    lines = [t for t in overlay["traces"] if t["legend"] and (t["name"] or "").startswith("S=")]
+    assert len(lines) == 2 and lines[0]["name"].startswith("S=0") and not any(t["scale"] for t in overlay["traces"])
+    assert sum("┃" in t["hover"] and "seed" in t["hover"] for t in lines) == 1  # the shuffled line shows its text
+    peaks = [a for a in overlay["annotations"] if re.fullmatch(r"S=\d+: [\d.]+ @ \d+", a)]
+    assert len(peaks) == 2
+    assert f"current layer {layer}" in overlay["annotations"] and layer in [s["x0"] for s in overlay["shapes"]]
+    shown = page.locator("textarea[disabled]").first.input_value()
+    assert "┃" in shown
+    assert_no_exception(page)
+
+
+def test_neighbours_mean_labels_do_not_overlap(session, shoot):
+    """Item 8: the mean-angle labels of the structured and shuffled prompt never overlap."""
+    page = session
+    nav(page, "Neighbours")
+    page.get_by_role("button", name=re.compile("Add the fully shuffled prompt")).click()
+    drawn = f"() => ({FIGURE})('Angle between each token').labels.filter(a => a.text.includes('mean')).length === 2"
+    page.wait_for_function(drawn, timeout=RUN_TIMEOUT)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+    page.wait_for_function(drawn)
+    histogram = figure_with(page, "Angle between each token")
+    shoot("neighbours")
+    labels = [box for box in histogram["labels"] if "mean" in box["text"]]
+    assert len(labels) == 2, labels
+    first, second = labels
+    apart = (first["right"] <= second["left"] or second["right"] <= first["left"]
+             or first["bottom"] <= second["top"] or second["bottom"] <= first["top"])
+    assert apart, labels
+
+
+def test_every_slide_fits_title_and_first_figure_at_720p(session, shoot):
+    """Item 6 on every page: in presentation mode, the title and the slide's first figure (the
+    Tokens page's painted text) fit 1280×720; → moves through every page and Layers tab."""
+    page = session
+    nav(page, "Layers")
+    page.goto(urlsplit(page.url).path + "?" + urlsplit(page.url).query + "&present=1")
+    wait_for_app(page)
+    seen = set()
+    try:
+        for _ in range(14):
+            page.wait_for_timeout(1200)  # the window's size is reported, the figure is resized once
+            wait_for_app(page, timeout=RUN_TIMEOUT)
+            slide = (urlsplit(page.url).path, query(page.url).get("tab"))
+            if slide in seen:
+                break
+            seen.add(slide)
+            shoot("slide-" + "-".join(part for part in slide if part).strip("/").replace("/", ""))
+            assert_no_exception(page)
+            title = page.locator("h1").first.bounding_box()
+            assert title is not None and title["y"] >= 0
+            boxes = chart_boxes(page)
+            if slide[0].endswith("/tokens"):  # the slide's figure is the painted text (in a component's shadow root)
+                box = page.locator(".painted-root").first.bounding_box()
+                boxes = [{"top": box["y"], "bottom": box["y"] + box["height"]}]
+            if boxes:
+                assert boxes[0]["top"] > title["y"] and boxes[0]["bottom"] <= 720 + 1, (slide, boxes[0])
+            here = f"{slide[0]}|{slide[1] or ''}"
+            moved = f"() => location.pathname + '|' + (new URLSearchParams(location.search).get('tab') || '') !== {here!r}"
+            for _attempt in range(3):  # a press during a rerun can be lost: press again, as a person would
+                page.locator("body").press("ArrowRight")
+                try:
+                    page.wait_for_function(moved, timeout=15_000)
+                    break
+                except Exception:  # playwright's TimeoutError
+                    wait_for_app(page)
+        assert len(seen) >= 12, seen
+    finally:
+        page.get_by_role("button", name="Leave").click()
+        page.wait_for_function("() => !location.search.includes('present=1')", timeout=APP_TIMEOUT)
+        wait_for_app(page)
+
+
 def test_the_uploader_states_the_real_limit_and_names_a_bad_file_once(session, shoot, tmp_path):
     page = session
     sidebar(page).get_by_text("Load a prompt from a set or a file").click()
@@ -257,3 +392,67 @@ def test_the_uploader_states_the_real_limit_and_names_a_bad_file_once(session, s
     wait_for_app(page)
     shoot("bad-upload")
     assert alert.inner_text().count("binary.txt") == 1
+
+
+def test_aligned_layers_keep_their_spread_and_the_path_has_fixed_axes(session, shoot):
+    """Item 1: with Align layers on, the last layer's cloud spans within a factor 2 of the first's,
+    and the token's path through the layers is drawn on fixed axes."""
+    page = session
+    nav(page, "UMAP")
+    if not query(page.url).get("token"):
+        page.get_by_role("combobox", name="Highlight a token (or click a point)").click()
+        page.get_by_role("option").nth(3).click()
+        page.wait_for_function("() => location.search.includes('token=')")
+        wait_for_app(page)
+    page.get_by_text("Align layers").click()
+    spread = """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+        g => /UMAP of the token cloud/.test(String(g._fullLayout.title.text)));
+        const t = gd._fullData[0], sd = a => { const m = a.reduce((x, y) => x + y, 0) / a.length;
+        return Math.sqrt(a.reduce((x, y) => x + (y - m) ** 2, 0) / a.length); };
+        return {layer: String(gd._fullLayout.title.text), spread: sd(Array.from(t.x)) + sd(Array.from(t.y))}; }"""
+    figure_with(page, "Path of token", timeout=RUN_TIMEOUT)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+    path = page.evaluate("""() => { const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+        g => /Path of token/.test(String(g._fullLayout.title.text)));
+        return [gd.layout.xaxis.range, gd.layout.yaxis.range, gd.layout.xaxis.autorange]; }""")
+    assert path[0] and path[1] and path[2] is not True
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    slider.press("Home")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('layer') === '1'", timeout=RUN_TIMEOUT)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+    first = page.evaluate(spread)
+    slider.focus()
+    slider.press("End")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('layer') !== '1'", timeout=RUN_TIMEOUT)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+    shoot("aligned-last-layer")
+    last = page.evaluate(spread)
+    assert first["layer"] != last["layer"]
+    assert 0.5 <= last["spread"] / first["spread"] <= 2.0, (first, last)
+    page.get_by_text("Align layers").click()
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+
+
+CJK = ("東京の朝は静かです。We walked to the station 🚉 and took the early train to Kyoto 🍵. "
+       "The café served crème brûlée and 抹茶 ice cream; everyone smiled 😊 at the quiet garden. "
+       "Later we wrote postcards in three languages: English, français and 日本語.")
+
+
+def test_cjk_and_emoji_tokens_show_their_text_not_replacement_marks(session, shoot):
+    """Item 3: each token shows the text it covers (or its bytes), never "\ufffd", on the painted
+    text, the clusters and the token picker."""
+    page = session
+    nav(page, "Tokens")
+    set_prompt(page, CJK)
+    press_run(page)
+    page.wait_for_selector(".painted-root span", timeout=RUN_TIMEOUT)
+    wait_for_app(page, timeout=RUN_TIMEOUT)
+    shoot("cjk")
+    painted = page.locator(".painted-root").inner_text()
+    # A character split across tokens shows as the bytes each token covers; whole ones as themselves.
+    assert "\ufffd" not in painted and ("東" in painted or "\\x" in painted) and "café" in painted.replace(" ", "")
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "\ufffd" not in main
+    assert_no_exception(page)
+    set_prompt(page, PROMPT)

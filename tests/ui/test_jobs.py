@@ -69,3 +69,32 @@ def test_a_first_conversion_names_what_other_conversions_took_here(tmp_path):
     watch.finish()
     assert "not measured on this machine yet" in messages[0] and "small-model took 31 s here" in messages[0]
     assert estimates.estimate(store, stage="convert", subject="big-model") is not None  # measured now
+
+
+def test_a_conversion_reports_its_tensors_as_one_stage_with_the_time_left(tmp_path, monkeypatch):
+    store = open_store(tmp_path / "s.duckdb")
+    estimates.record(store, stage="convert", subject="m", seconds=40.0)
+    now = [100.0]
+    monkeypatch.setattr(estimates.time, "monotonic", lambda: now[0])
+    messages = []
+    watch = estimates.Stopwatch(store, subject="m", report=messages.append)
+    watch("Converting m.gguf from GGUF to safetensors (once on this machine)")
+    now[0] = 110.0
+    watch("Converting m.gguf from GGUF to safetensors (once on this machine): tensor 59/236")
+    now[0] = 140.0
+    watch.finish()
+    assert "tensor 59/236" in messages[1] and "about 30 s left" in messages[1] and "about 40 s" in messages[1]
+    assert estimates.measured(store, stage="convert", subject="m") == [40.0, 40.0]  # one stage, 100 → 140 s
+
+
+def test_the_gguf_tensor_loop_is_counted_for_the_calling_thread_only():
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    from lm.bundled import _tensor_progress
+
+    seen = []
+    with _tensor_progress(lambda done, total: seen.append((done, total))):
+        assert list(gguf_utils.tqdm(list(range(40)), desc="Converting")) == list(range(40))
+    assert seen[0] == (0, 40) and seen[-1] == (40, 40) and len(seen) == 21
+    assert list(gguf_utils.tqdm(range(3), disable=True)) == [0, 1, 2]  # outside a conversion: plain tqdm
+    assert seen[-1] == (40, 40)

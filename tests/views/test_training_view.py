@@ -45,6 +45,13 @@ def test_the_view_draws_the_stored_series_and_sweep(run_dir, tiny_model_dir, iso
     assert f"Without an adapter the held-out perplexity is {sweep[0].perplexity:.3f}." in summary
     best = min(sweep[1:], key=lambda r: r.perplexity)
     assert f"is at rank {best.rank}" in summary
+    # Presenting, the page's controls fold into the slide's bottom strip (issue 13, item 6).
+    app.session_state["presentation_mode"] = True
+    app.run()
+    assert not app.exception and not app.error
+    labels = {e.label for e in app.expander}
+    assert {"Controls: checkpoints", "Controls: series", "Controls: axis", "Controls: sweep"} <= labels
+    assert "Add checkpoints to a series" not in labels and len(figures(app)) == len(drawn)
 
 
 def test_a_folder_without_checkpoints_gives_a_message(tiny_model_dir, tmp_path):

@@ -82,11 +82,12 @@ def id_curves(analysis: Analysis, *, current_layer: int | None = None) -> go.Fig
     return style(figure, x="layer (output of block l)", y="intrinsic dimension", height=560)
 
 
-def duplicates_bar(analysis: Analysis) -> go.Figure:
+def duplicates_bar(analysis: Analysis, *, current_layer: int | None = None) -> go.Figure:
     """Exact duplicate points removed before estimating ID, per layer."""
     figure = go.Figure(go.Bar(x=analysis.layers, y=analysis.n_duplicates, marker_color="#7f7f7f",
                               hovertemplate="layer %{x}: %{y} duplicates removed<extra></extra>"))
     figure.update_layout(title="Duplicates removed per layer")
+    mark_layer(figure, current_layer)
     return style(figure, x="layer", y="points removed", height=260, legend_below=False)
 
 
@@ -97,7 +98,7 @@ def overlap_table(analysis: Analysis) -> pd.DataFrame:
     return table
 
 
-def overlap_curve(analysis: Analysis, *, k: int) -> go.Figure:
+def overlap_curve(analysis: Analysis, *, k: int, current_layer: int | None = None) -> go.Figure:
     """χ_k(l, l+1) for consecutive layers, with the chance level k/(N − 1)."""
     n = analysis.kept.size
     figure = go.Figure(go.Scatter(
@@ -108,10 +109,11 @@ def overlap_curve(analysis: Analysis, *, k: int) -> go.Figure:
     figure.add_hline(y=k / (n - 1), line=dict(color="#999", dash="dash"), annotation_text=f"chance k/(N−1) = {k / (n - 1):.3f}")
     figure.update_layout(title=_title(analysis, "Neighbourhood overlap between consecutive layers", f"k = {k}"),
                          yaxis_range=[0, 1.02])
+    mark_layer(figure, current_layer)
     return style(figure, x="layer l (compared with l + 1)", y=f"overlap χ_{k} (share of shared neighbours)")
 
 
-def cosine_curve(analysis: Analysis, *, include_diagonal: bool) -> go.Figure:
+def cosine_curve(analysis: Analysis, *, include_diagonal: bool, current_layer: int | None = None) -> go.Figure:
     """Mean cosine similarity of the raw token vectors at layers 0..L."""
     values = analysis.cosine if include_diagonal else analysis.cosine_offdiagonal
     which = "full N×N matrix, diagonal included" if include_diagonal else "off-diagonal pairs i ≠ j"
@@ -119,6 +121,7 @@ def cosine_curve(analysis: Analysis, *, include_diagonal: bool) -> go.Figure:
                                   line=dict(color="#8c564b", width=2),
                                   hovertemplate="layer %{x}<br>mean cosine %{y:.3f}<extra></extra>"))
     figure.update_layout(title=_title(analysis, "Mean cosine similarity per layer", which))
+    mark_layer(figure, current_layer)
     return style(figure, x="layer (0 = embeddings)", y="mean cosine similarity")
 
 

@@ -81,9 +81,11 @@ def projection_table(analysis: Analysis, embedding: np.ndarray, *, layer: int, v
     return table
 
 
-def trajectory_figure(analysis: Analysis, embeddings: np.ndarray, *, token: int) -> go.Figure:
+def trajectory_figure(analysis: Analysis, embeddings: np.ndarray, *, token: int,
+                      current_layer: int | None = None) -> go.Figure:
     """Where one token sits in the aligned 2-D UMAP at each layer, early layers light, late dark, on
-    fixed axes that hold every token at every layer (so paths of different tokens compare)."""
+    fixed axes that hold every token at every layer (so paths of different tokens compare); the
+    slider's layer (``current_layer``) is ringed."""
     path = embeddings[:, token, :2]
     palette = colours(DEPTH_SCALE, path.shape[0])
     figure = go.Figure(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", line=dict(color="#bbb"),
@@ -91,6 +93,12 @@ def trajectory_figure(analysis: Analysis, embeddings: np.ndarray, *, token: int)
     figure.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="markers", marker=dict(color=palette, size=10),
                                 customdata=analysis.layers, showlegend=False,
                                 hovertemplate="layer %{customdata}<extra></extra>"))
+    if current_layer:
+        here = path[current_layer - 1]
+        figure.add_trace(go.Scatter(x=[here[0]], y=[here[1]], mode="markers", showlegend=False, hoverinfo="skip",
+                                    marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(color="black", width=2))))
+        figure.add_annotation(x=here[0], y=here[1], text=f"layer {current_layer}", showarrow=False, yshift=18,
+                              bgcolor="rgba(255,255,255,0.8)")
     figure.add_trace(colour_bar_trace(scale=DEPTH_SCALE, low=1, high=int(analysis.layers[-1]), label="layer"))
     figure.update_layout(title=title(f"Path of token #{int(analysis.kept[token])} {analysis.kept_tokens[token]!r} "
                                      "through the layers", model=analysis.model_name, settings="aligned UMAP"))
