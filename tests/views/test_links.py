@@ -70,3 +70,19 @@ def test_the_sweep_link_restores_every_chosen_s_not_only_the_largest(tiny_model_
     bad.run()
     assert not bad.exception and bad.multiselect(key="sweep_shuffles").value == [0, 1]
     assert any("99" in w.value for w in bad.warning)
+
+
+def test_the_every_statistic_link_restores_the_chosen_statistic(tiny_model_dir, isolated_store):
+    analyse(Request(model=str(tiny_model_dir), prompt=PROMPT), store=open_store(isolated_store))
+    first = page("layers", model_dir=tiny_model_dir)
+    first.query_params.update({"tab": "statistics"})
+    first.run()
+    columns = first.selectbox(key="layers_statistic").options
+    assert not first.exception and first.query_params["tab"] in ("statistics", ["statistics"]) and len(columns) > 1
+    chosen = first.selectbox(key="layers_statistic").select_index(len(columns) - 1).run().selectbox(
+        key="layers_statistic").value
+    link = {name: value for name, value in dict(first.query_params).items() if name != "model"}  # a path: Run first
+    again = page("layers", model_dir=tiny_model_dir)
+    again.query_params.update({name: value[-1] if isinstance(value, list) else value for name, value in link.items()})
+    again.run()
+    assert not again.exception and again.selectbox(key="layers_statistic").value == chosen
