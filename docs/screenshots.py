@@ -44,7 +44,11 @@ def _idle(page, timeout: float = 600) -> None:
     # A run goes on in the background while its progress box polls (ui.jobs): wait until it is done.
     page.wait_for_function("() => !document.body.innerText.includes(' s elapsed')", timeout=timeout * 1000)
     page.wait_for_selector(f'{app}[data-test-script-state="notRunning"]', timeout=timeout * 1000)
-    time.sleep(1.0)  # let Plotly finish drawing
+    # Every chart drawn by Plotly (on a busy machine a chart can still be an empty box here).
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(
+        e => { const gd = e.querySelector('.js-plotly-plot'); return gd && gd._fullLayout
+               && gd.querySelector('.main-svg'); })""", timeout=timeout * 1000)
+    time.sleep(1.0)  # let Plotly finish its transitions
 
 
 SHOTS = ("layers", "layers-shuffled", "tokens", "neighbours", "umap", "compare", "embeddings", "steering", "corpus",

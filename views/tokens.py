@@ -69,7 +69,8 @@ def layer_views() -> None:
                    + ("; grey tokens are not clustered." if share < 1 else "."))
         st.html(figures.cluster_text(tokens, clusters["labels"]))
         st.dataframe(figures.cluster_table(tokens, clusters), hide_index=True,
-                     column_config={"colour": st.column_config.TextColumn("colour", width=40)})
+                     column_config={"swatch": st.column_config.ImageColumn("colour", width=50), "colour": None,
+                                    "harmonic mean local ID": st.column_config.NumberColumn(format="%.2f")})
 
     nearest_neighbours(layer)
     # The heatmap across layers marks the slider's layer, so it is redrawn with it (built once per layer).

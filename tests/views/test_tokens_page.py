@@ -28,9 +28,8 @@ def test_tokens_page_paints_text_lists_clusters_and_neighbors(tiny_model_dir):
     means = list(clusters["harmonic mean local ID"].iloc[:-1])
     assert means == sorted(means)
     assert clusters["colour"].str.fullmatch("#[0-9A-Fa-f]{6}").all()
-    swatches = next(frame for frame in app.dataframe if "harmonic mean local ID" in frame.value.columns)
-    for colour in clusters["colour"]:  # each swatch cell is painted in its cluster's colour
-        assert f"background-color: {colour}".lower() in str(swatches.proto).lower()
+    for colour, image in zip(clusters["colour"], clusters["swatch"]):  # each swatch is a square of its colour
+        assert image.startswith("data:image/svg+xml") and f"fill%3D%27{colour.replace('#', '%23')}%27" in image
     neighbors = next(t for t in tables if "LLE weight" in t.columns)
     assert abs(neighbors["LLE weight"].sum() - 1.0) < 1e-4
 
