@@ -322,13 +322,14 @@ def test_neighbours_mean_labels_do_not_overlap(session, shoot):
     page = session
     nav(page, "Neighbours")
     page.get_by_role("button", name=re.compile("Add the fully shuffled prompt")).click()
-    drawn = f"() => ({FIGURE})('Angle between each token').labels.filter(a => a.text.includes('mean')).length === 2"
+    # Both labels as drawn at one moment (Plotly redraws annotations when the chart is resized).
+    drawn = (f"() => {{ const found = ({FIGURE})('Angle between each token'); if (!found) return null; "
+             "const labels = found.labels.filter(a => a.text.includes('mean')); "
+             "return labels.length === 2 ? labels : null; }")
     page.wait_for_function(drawn, timeout=RUN_TIMEOUT)
     wait_for_app(page, timeout=RUN_TIMEOUT)
-    page.wait_for_function(drawn)
-    histogram = figure_with(page, "Angle between each token")
+    labels = page.wait_for_function(drawn).json_value()
     shoot("neighbours")
-    labels = [box for box in histogram["labels"] if "mean" in box["text"]]
     assert len(labels) == 2, labels
     first, second = labels
     apart = (first["right"] <= second["left"] or second["right"] <= first["left"]
