@@ -93,3 +93,6 @@ def test_umap_joint_projection_shows_both_conditions(tiny_model_dir, isolated_st
     joint = next(f for f in figures(app) if "and its shuffled version" in f["layout"]["title"]["text"])
     assert [t["name"] for t in joint["data"]] == ["structured (S=0)", f"shuffled (S={full})"]
     assert [values(t["x"]).size for t in joint["data"]] == [structured.kept.size, shuffled.kept.size]
+    # The joint UMAP has data buttons too (issue 13, item 10).
+    labels = [button.proto.label for button in app.get("download_button")]
+    assert labels.count("Data (CSV)") == 1 and labels.count("Data (Parquet)") == 1
