@@ -7,6 +7,7 @@ process, never timed unit tests. Run them from the repository root, e.g.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import platform
@@ -28,6 +29,7 @@ import startup  # noqa: E402
 startup.configure_process()  # as the app and the CLI do (settings.py), before torch loads
 
 N_TOKENS = 1024
+MODEL = "SmolLM2-135M-Instruct"
 PROMPT_SET = "python-stdlib"
 CACHE_DIR = Path(os.environ.get("TOKEN_GEOMETRY_BENCH_DIR") or Path(tempfile.gettempdir()) / "token-geometry-bench")
 
@@ -199,3 +201,14 @@ def exact_prompts(n_tokens: int, count: int, *, tokenizer, prompt_set: str = "so
     if len(prompts) < count:
         raise RuntimeError(f"could not cut {count} prompts of exactly {n_tokens} tokens from {prompt_set!r}")
     return prompts
+
+
+def corpus_parser(doc: str, *, count_option: str, count: int, tokens: int) -> argparse.ArgumentParser:
+    """The options every corpus benchmark takes: the model, the prompt set, how many prompts
+    (``count_option``, e.g. ``--passages``) and how many tokens each."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--model", default=MODEL)
+    parser.add_argument("--prompts", default=PROMPT_SET)
+    parser.add_argument(count_option, type=int, default=count)
+    parser.add_argument("--tokens", type=int, default=tokens)
+    return parser

@@ -62,6 +62,19 @@ TITLES = """() => [...document.querySelectorAll('.js-plotly-plot')].map(
     gd => String((gd._fullLayout && gd._fullLayout.title && gd._fullLayout.title.text) || ''))"""
 
 
+def stop_server(server: subprocess.Popen, *, profiled: bool = False) -> None:
+    """Stop a Streamlit server (SIGINT when py-spy records it: py-spy writes its profile then), and
+    kill it if it has not exited after 20 s."""
+    if profiled:
+        server.send_signal(signal.SIGINT)
+    else:
+        server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def short(text: str, limit: int = 40) -> str:
     """The prompt as figure titles show it (ui.figures.common.short)."""
     text = " ".join(text.split())
@@ -298,14 +311,7 @@ def browser_measurements(prompts: list[str], *, warm_runs: int, steps: int, resu
             print(f"failed; screenshot of the page: {shot}", file=sys.stderr)
             raise
         finally:
-            if os.environ.get("BENCH_PYSPY"):
-                server.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
-            else:
-                server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server, profiled=bool(os.environ.get("BENCH_PYSPY")))
             browser.close()
             log.close()
     shutil.rmtree(cache_dir, ignore_errors=True)
@@ -445,11 +451,7 @@ def paired(commit: str, prompt: str, *, rounds: int, steps: int, this: str | Non
                     for name, found in times.items()) + f" (load {machine().rsplit('load average ', 1)[1]})", flush=True)
         finally:
             for server in servers.values():
-                server.terminate()
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+                stop_server(server)
             browser.close()
             for log in logs:
                 log.close()

@@ -23,7 +23,6 @@ ID, and the throughput in prompts per minute (model load excluded; one warm-up p
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -34,19 +33,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 GOAL = 0.10  # issue 14: geometry ÷ forward time per 512-token prompt in a corpus run
 
-import startup  # noqa: E402
-
-startup.configure_process()  # as the app and the CLI do (settings.py), before torch loads
+from _common import corpus_parser, timing  # noqa: E402  (configures the process as the app and the CLI do)
 
 
 def main() -> None:
-    from _common import timing
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="SmolLM2-135M-Instruct")
-    parser.add_argument("--prompts", default="python-stdlib")
-    parser.add_argument("--passages", type=int, default=8)
-    parser.add_argument("--tokens", type=int, default=512)
+    parser = corpus_parser(__doc__, count_option="--passages", count=8, tokens=512)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--dtype", default="float32")

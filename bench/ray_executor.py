@@ -22,7 +22,6 @@ machine it says how much of the 2 cores the runs had.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -32,17 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import startup  # noqa: E402
-
-startup.configure_process()  # as the app and the CLI do (settings.py), before torch loads
+from _common import corpus_parser  # noqa: E402  (configures the process as the app and the CLI do)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="SmolLM2-135M-Instruct")
-    parser.add_argument("--prompts", default="python-stdlib")
-    parser.add_argument("--limit", type=int, default=12)
-    parser.add_argument("--tokens", type=int, default=256)
+    parser = corpus_parser(__doc__, count_option="--limit", count=12, tokens=256)
     parser.add_argument("--units-per-task", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the sequential run")

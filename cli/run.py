@@ -14,21 +14,11 @@ PROMPT_FILE_SUFFIXES = (".txt", ".jsonl")
 MAX_ANALYSES = 1_000_000  # planned work units of one run (each holds its passage's text and key)
 
 
-def _load_quietly(spec, **options):
-    """lm.load_model without Hugging Face's own progress bars (they would break ours)."""
-    from transformers.utils import logging
-
-    from lm import load_model
-
-    logging.disable_progress_bar()
-    return load_model(spec, **options)
-
-
 def make_loader(device: str, threads: int | None):
     """The model loader of a run (one model, kept for the whole run); tests replace it."""
-    from pipeline.corpus import CachedLoader
+    from pipeline.corpus import quiet_loader
 
-    return CachedLoader(device=device, threads=threads, load=_load_quietly)
+    return quiet_loader(device, threads)
 
 
 def load_prompts(text: str, *, max_tokens: int, limit: int | None, notify):

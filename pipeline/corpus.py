@@ -215,6 +215,20 @@ class CachedLoader:
         return self.loaded
 
 
+def _load_quietly(spec: ModelSpec, **options) -> LoadedModel:
+    """lm.load_model without Hugging Face's own progress bars (they would break a run's bar)."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    return load_model(spec, **options)
+
+
+def quiet_loader(device: str, threads: int | None) -> CachedLoader:
+    """The model loader of a batch run (the CLI's, a Ray worker's): one model kept for the whole
+    run, loaded without Hugging Face's progress bars."""
+    return CachedLoader(device=device, threads=threads, load=_load_quietly)
+
+
 def execute_unit(unit: WorkUnit, config: CorpusConfig, *, store: ResultStore, loader: ModelLoader) -> UnitResult:
     """Analyse one unit into ``store`` (cache first) and record its corpus membership there.
 

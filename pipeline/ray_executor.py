@@ -37,7 +37,7 @@ from typing import Callable, Sequence
 
 import allocator
 import settings
-from pipeline.corpus import CachedLoader, CorpusConfig, StoreSink, UnitResult, WorkUnit, execute_units
+from pipeline.corpus import CachedLoader, CorpusConfig, StoreSink, UnitResult, WorkUnit, execute_units, quiet_loader
 from pipeline.errors import ExecutionError
 
 SHARD_MODES = ("return", "shared")
@@ -73,10 +73,8 @@ class GroupOutcome:
 def _worker_loader(device: str, threads: int | None) -> CachedLoader:
     key = (device, threads)
     if key not in _WORKER_LOADERS:
-        from cli.run import make_loader  # lm.load_model without Hugging Face's progress bars
-
         _WORKER_LOADERS.clear()  # one model per worker process
-        _WORKER_LOADERS[key] = make_loader(device, threads)
+        _WORKER_LOADERS[key] = quiet_loader(device, threads)
     return _WORKER_LOADERS[key]
 
 
