@@ -20,3 +20,7 @@ class NonFiniteError(GeometryError):
 
 class DegenerateCloudError(GeometryError):
     """The cloud is degenerate (e.g. all points identical, or one feature only)."""
+
+
+class StatisticDeclarationError(GeometryError):
+    """A per-layer statistic is declared wrongly (:mod:`geometry.statistic`, :mod:`geometry.registry`)."""

@@ -25,6 +25,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from geometry.errors import GeometryError
+
+
 @numba.njit(nogil=True, cache=True)
 def _pair(xi, xj, lanes):  # pragma: no cover - compiled
     # xi: the row already in float64 (converted once per row), xj: the candidate (float32 or float64).
@@ -187,7 +190,7 @@ def nearest_among_candidates(storage: np.ndarray, *, first_row: int, indptr: np.
     indptr = np.ascontiguousarray(indptr, dtype=np.int64)
     columns = np.ascontiguousarray(columns, dtype=np.int64)
     if np.any(np.diff(indptr) < k):
-        raise ValueError(f"every row needs at least k={k} candidates.")
+        raise GeometryError(f"every row needs at least k={k} candidates.")
     n_rows = indptr.size - 1
     distances = np.empty((n_rows, k), dtype=np.float64)
     indices = np.empty((n_rows, k), dtype=np.int64)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 
+from geometry.errors import StatisticDeclarationError
 from geometry.statistic import Statistic
 
 REGISTERED = (
@@ -27,7 +28,7 @@ def statistics() -> tuple[Statistic, ...]:
     names = [statistic.name for statistic in found]
     clashes = [a for a in names for b in names if a != b and b.startswith(a + "_")]
     if len(set(names)) != len(names) or clashes:
-        raise ValueError(f"registered statistic names must be distinct and none the prefix of another: {names}.")
+        raise StatisticDeclarationError(f"registered statistic names must be distinct and none the prefix of another: {names}.")
     return found
 
 

@@ -16,6 +16,8 @@ from typing import Any, Callable, Literal, Mapping, Union
 
 import numpy as np
 
+from geometry.errors import StatisticDeclarationError
+
 # "points": compute(points (N, D), *, settings) on one layer's token cloud, every kept token
 #           (duplicates included); with ``at_embeddings`` also at layer 0, the input embeddings.
 # "cloud":  compute(cloud, *, settings) on one layer's geometry.cloud.PreparedCloud (its distinct
@@ -80,11 +82,11 @@ class Statistic:
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
-            raise ValueError(f"a statistic's name must be a plain identifier; got {self.name!r}.")
+            raise StatisticDeclarationError(f"a statistic's name must be a plain identifier; got {self.name!r}.")
         if self.needs not in ("points", "cloud", "pair"):
-            raise ValueError(f"needs must be 'points', 'cloud' or 'pair'; got {self.needs!r}.")
+            raise StatisticDeclarationError(f"needs must be 'points', 'cloud' or 'pair'; got {self.needs!r}.")
         if self.at_embeddings and self.needs != "points":
-            raise ValueError("only a 'points' statistic can be measured at the embeddings (layer 0).")
+            raise StatisticDeclarationError("only a 'points' statistic can be measured at the embeddings (layer 0).")
 
     def column_names(self, settings) -> tuple[str, ...]:
         """The columns it yields with ``settings`` (e.g. ``gride_2``, ``gride_4``, …)."""

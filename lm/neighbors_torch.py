@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from geometry.errors import TooFewPointsError
 from geometry.exact_distances import nearest_among_candidates
 from geometry.neighbors import float32_cloud
 
@@ -54,7 +55,7 @@ def torch_nearest_neighbors(points, *, k: int, device: str = "cpu",
 
     x = np.asarray(points)
     if x.ndim != 2 or x.shape[0] < k + 1 or k < 1:
-        raise ValueError(f"need an (n, d) cloud with n ≥ k + 1 ≥ 2; got shape {x.shape} and k={k}.")
+        raise TooFewPointsError(f"need an (n, d) cloud with n ≥ k + 1 ≥ 2; got shape {x.shape} and k={k}.")
     x = np.ascontiguousarray(x, dtype=np.float64)
     n = x.shape[0]
     cloud = float32_cloud(x)
