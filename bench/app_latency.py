@@ -363,11 +363,7 @@ def compare_with(commit: str, prompts: list[str], *, repeats: int, steps: int, t
         shutil.rmtree(old_root, ignore_errors=True)
         if this:
             shutil.rmtree(new_root, ignore_errors=True)
-    print(f"medians over {repeats} sessions each, alternating (seconds): this tree vs {commit}, ratio")
-    for key, label in COMPARED.items():
-        new, old = statistics.median(runs["this tree"][key]), statistics.median(runs[commit][key])
-        print(f"  {label}: {new:.3f} vs {old:.3f} = {new / old:.2f}x  "
-              f"(this tree {summary(runs['this tree'][key])}; {commit} {summary(runs[commit][key])})")
+    print_comparison(runs, commit, f"medians over {repeats} sessions each, alternating")
 
 
 def paired(commit: str, prompt: str, *, rounds: int, steps: int, this: str | None = None) -> None:
@@ -460,7 +456,12 @@ def paired(commit: str, prompt: str, *, rounds: int, steps: int, this: str | Non
             for name, root in roots.items():
                 if root != ROOT and not (this and Path(this).is_dir() and root == Path(this)):
                     shutil.rmtree(root, ignore_errors=True)
-    print(f"paired medians over {rounds} rounds (seconds): this tree vs {commit}, ratio")
+    print_comparison(times, commit, f"paired medians over {rounds} rounds")
+
+
+def print_comparison(times: dict[str, dict[str, list[float]]], commit: str, what: str) -> None:
+    """Each compared measurement: the median of this tree vs ``commit`` and their ratio."""
+    print(f"{what} (seconds): this tree vs {commit}, ratio")
     for key, label in COMPARED.items():
         new, old = statistics.median(times["this tree"][key]), statistics.median(times[commit][key])
         print(f"  {label}: {new:.3f} vs {old:.3f} = {new / old:.2f}x  "
