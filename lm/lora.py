@@ -40,11 +40,11 @@ class LoraRun:
     ``heldout_nll`` the mean held-out NLL after training, ``trainable`` the adapter's parameters."""
 
     rank: int
-    losses: np.ndarray
+    losses: np.ndarray  # (steps,)
     heldout_nll: float
     trainable: int
-    adapted: tuple[str, ...]
-    seconds: float
+    adapted: tuple[str, ...]  # the names of the modules that carry an adapter
+    seconds: float  # wall-clock time of the training
 
     @property
     def perplexity(self) -> float:

@@ -44,9 +44,9 @@ _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model"
 class Checkpoint:
     """One checkpoint: its training step, a label for people and the folder to load."""
 
-    step: int
-    label: str
-    location: str
+    step: int  # the training step (from the folder's or the revision's name: checkpoint-N or stepN)
+    label: str  # what the pages call it
+    location: str  # the folder to load
 
 
 @dataclass(frozen=True)

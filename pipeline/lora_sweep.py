@@ -41,16 +41,16 @@ Report = Callable[[str], None]
 class SweepSettings:
     """Everything that defines a sweep except its ranks (the sweep's identity in the store)."""
 
-    prompts: str = "sotu"
-    block_tokens: int = 64
-    train_blocks: int = 256
-    heldout_blocks: int = 32
-    steps: int = 30
-    batch_size: int = 4
-    learning_rate: float = 2e-3
-    lora_alpha: float = 1.0
-    seed: int = 0
-    dtype: str = "float32"
+    prompts: str = "sotu"  # the bundled prompt set the text comes from
+    block_tokens: int = 64  # tokens per block (training example or held-out block)
+    train_blocks: int = 256  # blocks to train on, at most
+    heldout_blocks: int = 32  # blocks kept out of training, for the held-out loss and perplexity
+    steps: int = 30  # optimiser steps per rank
+    batch_size: int = 4  # blocks per step
+    learning_rate: float = 2e-3  # AdamW
+    lora_alpha: float = 1.0  # the adapter's scale is lora_alpha / √rank (rank-stabilised)
+    seed: int = 0  # the passage sample, the adapter's initialisation and the block order
+    dtype: str = "float32"  # the model's weights while training
 
 
 @dataclass(frozen=True)

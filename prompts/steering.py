@@ -1,15 +1,18 @@
 """Bundled data for the Steering page: neutral text to fit layer-to-layer maps on, and contrastive
 concepts (sentence pairs, target words, test prompts) to find, transfer and measure steering vectors.
 
-Written for this project (no external source). A concept's pairs differ only in the concept (the
-same content said positively and negatively, formally and casually, in English and in French);
-its target words are what the concept should make more (``toward``) or less (``away``) likely as
-the next word; its prompts are neutral beginnings that do not lean either way.
+Written for this project (no external source); the concepts are data, in
+``steering_concepts.json``. A concept's pairs differ only in the concept (the same content said
+positively and negatively, formally and casually, in English and in French); its target words
+are what the concept should make more (``toward``) or less (``away``) likely as the next word; its
+prompts are neutral beginnings that do not lean either way.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 MAP_TEXTS: tuple[str, ...] = (
     "The library opens at nine in the morning and closes at six in the evening. On weekdays the reading room "
@@ -60,57 +63,20 @@ class Concept:
     prompts: tuple[str, ...]
 
 
-CONCEPTS: dict[str, Concept] = {
-    "sentiment": Concept(
-        name="sentiment",
-        toward_label="positive",
-        away_label="negative",
-        pairs=(
-            ("I loved this film, it was wonderful.", "I hated this film, it was awful."),
-            ("The food was delicious and the staff were kind.", "The food was disgusting and the staff were rude."),
-            ("What a beautiful, happy day.", "What a miserable, sad day."),
-            ("This is the best gift I have ever received.", "This is the worst gift I have ever received."),
-            ("The hotel room was clean, bright and comfortable.", "The hotel room was dirty, dark and uncomfortable."),
-            ("I am so grateful for my friends.", "I am so disappointed in my friends."),
-            ("The concert was a great success.", "The concert was a total failure."),
-            ("She felt joyful and full of hope.", "She felt hopeless and full of despair."),
-        ),
-        toward_words=(" good", " great", " happy", " wonderful", " excellent", " beautiful", " amazing", " perfect"),
-        away_words=(" bad", " terrible", " sad", " awful", " horrible", " poor", " boring", " disappointing"),
-        prompts=("I think the movie was", "My day at work was", "The food at this restaurant is", "The weather today is"),
-    ),
-    "formality": Concept(
-        name="formality",
-        toward_label="formal",
-        away_label="casual",
-        pairs=(
-            ("I would be grateful if you could send the report.", "Can you send me the report?"),
-            ("Please accept my sincere apologies for the delay.", "Sorry it took so long."),
-            ("We regret to inform you that the event is cancelled.", "Bad news, the party's off."),
-            ("Kindly confirm your attendance at your earliest convenience.", "Let me know if you're coming."),
-            ("I am writing to enquire about the position.", "Hey, is that job still open?"),
-            ("Thank you very much for your assistance.", "Thanks a lot for the help."),
-        ),
-        toward_words=(" therefore", " furthermore", " regarding", " sincerely", " kindly", " however"),
-        away_words=(" yeah", " gonna", " cool", " hey", " okay", " stuff"),
-        prompts=("About the meeting tomorrow,", "Thanks for your message,", "I wanted to tell you that",
-                 "The results of the test"),
-    ),
-    "language": Concept(
-        name="language",
-        toward_label="French",
-        away_label="English",
-        pairs=(
-            ("Le chat dort sur la chaise.", "The cat is sleeping on the chair."),
-            ("Nous allons au marché demain matin.", "We are going to the market tomorrow morning."),
-            ("Il fait beau aujourd'hui.", "The weather is nice today."),
-            ("Je voudrais un café, s'il vous plaît.", "I would like a coffee, please."),
-            ("La maison est près de la rivière.", "The house is near the river."),
-            ("Les enfants jouent dans le jardin.", "The children are playing in the garden."),
-        ),
-        toward_words=(" le", " la", " les", " et", " est", " de"),
-        away_words=(" the", " and", " is", " of", " to", " in"),
-        prompts=("My favourite city is", "Yesterday we went to", "The house near the river", "In the morning I"),
-    ),
-}
+CONCEPTS_FILE = Path(__file__).with_name("steering_concepts.json")
+
+
+def _read_concepts() -> dict[str, Concept]:
+    """The bundled concepts, in the order of ``steering_concepts.json`` (plain data: each entry has
+    the fields of :class:`Concept`; pairs are [toward, away] sentences)."""
+    entries = json.loads(CONCEPTS_FILE.read_text(encoding="utf-8"))
+    return {entry["name"]: Concept(name=entry["name"], toward_label=entry["toward_label"],
+                                   away_label=entry["away_label"],
+                                   pairs=tuple((toward, away) for toward, away in entry["pairs"]),
+                                   toward_words=tuple(entry["toward_words"]), away_words=tuple(entry["away_words"]),
+                                   prompts=tuple(entry["prompts"]))
+            for entry in entries}
+
+
+CONCEPTS: dict[str, Concept] = _read_concepts()
 DEFAULT_CONCEPT = "sentiment"

@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from local_server import free_port, healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -37,20 +37,6 @@ def chromium_path() -> str | None:
         if found:
             return found
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -90,7 +76,7 @@ def browser():
 @pytest.fixture(scope="session")
 def app_url(browser, tmp_path_factory, artifacts_dir) -> str:
     """`streamlit run app.py` on 127.0.0.1 with an empty cache file; its log goes to artifacts/e2e/."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -109,7 +95,7 @@ def app_url(browser, tmp_path_factory, artifacts_dir) -> str:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while not _healthy(url):
+            while not healthy(url):
                 if process.poll() is not None:
                     pytest.fail(f"streamlit exited with code {process.returncode}:\n{log_path.read_text()}")
                 if time.monotonic() > deadline:

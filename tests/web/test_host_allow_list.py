@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from local_server import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +23,7 @@ def server(tmp_path_factory):
     """``streamlit run`` from the repository root (so it reads the project's config) on a tiny script."""
     script = tmp_path_factory.mktemp("host-check") / "hello.py"
     script.write_text("import streamlit as st\nst.write('hello')\n")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
                                 "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
