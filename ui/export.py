@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pipeline.spec import text_hash
+from ui.figures.common import mark_layer
 from ui.present import PATH_OF_TITLE
 from ui.url import CURRENT_QUERY
 
@@ -100,8 +101,17 @@ def start_page(name: str) -> None:
         st.session_state[PAGE_FIGURES] = {}
 
 
-def register(stem: str, figure: go.Figure, data: pd.DataFrame | None) -> None:
-    st.session_state.setdefault(PAGE_FIGURES, {})[stem] = (figure, data)
+def register(stem: str, figure: go.Figure, data: pd.DataFrame | None, *, along: str | None = None) -> None:
+    """Keep a figure drawn on the page for its zip; ``along`` ("x" or "y"): the axis of its layers,
+    where the zip marks the link's layer."""
+    st.session_state.setdefault(PAGE_FIGURES, {})[stem] = (figure, data, along)
+
+
+def marked_layer(figures: dict[str, tuple[go.Figure, pd.DataFrame | None, str | None]],
+                 layer: int | None) -> dict[str, tuple[go.Figure, pd.DataFrame | None]]:
+    """The registered figures as the zip holds them: ``layer`` marked on each chart across layers."""
+    return {stem: (mark_layer(figure, layer=layer, along=along) if along and layer else figure, data)
+            for stem, (figure, data, along) in figures.items()}
 
 
 def versions() -> dict[str, str]:
@@ -160,7 +170,9 @@ def export_page_button(*, page: str, provenance: Provenance | None, container=No
 
     def make() -> bytes:
         permalink = urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
-        return bundle(dict(figures), page=page, permalink=permalink, provenance=provenance)
+        layer = query.get("layer")
+        drawn = marked_layer(dict(figures), int(layer) if layer and layer.isdigit() else None)
+        return bundle(drawn, page=page, permalink=permalink, provenance=provenance)
 
     stem = file_stem(page, provenance)
     (container or st).download_button(

@@ -47,8 +47,8 @@ def cloud_caption() -> None:
 def intrinsic_dimension() -> None:
     chart, side = st.columns([3, 1])
     with chart:
-        show_figure(built_once(figures.id_curves, analysis, current_layer=current_layer), name="id-per-layer",
-                    data=built_once(figures.id_table, analysis))
+        show_figure(built_once(figures.id_curves, analysis), name="id-per-layer",
+                    data=built_once(figures.id_table, analysis), along="x", layer=current_layer)
         cloud_caption()
     with side:
         st.metric("Tokens", analysis.n_tokens)
@@ -57,7 +57,8 @@ def intrinsic_dimension() -> None:
         with st.expander(f"The {analysis.n_tokens} tokens"):
             st.dataframe(pd.DataFrame({"token": [repr(t) for t in analysis.tokens]}), height=240)
         if analysis.n_duplicates.sum() > 0:
-            show_figure(built_once(figures.duplicates_bar, analysis, current_layer=current_layer), name="duplicates-per-layer")
+            show_figure(built_once(figures.duplicates_bar, analysis), name="duplicates-per-layer", along="x",
+                        layer=current_layer)
         else:
             st.caption("No exact duplicate points at any layer 1..L, so none were removed.")
 
@@ -67,16 +68,15 @@ def neighborhood_overlap() -> None:
     with controls("k"):
         k = st.slider("Neighbours k", 1, analysis.overlap.shape[1], default_k, key="overlap_k_slider")
     write_url(k=k)
-    show_figure(built_once(figures.overlap_curve, analysis, k=k, current_layer=current_layer), name=f"overlap-k{k}",
-                data=built_once(figures.overlap_table, analysis))
+    show_figure(built_once(figures.overlap_curve, analysis, k=k), name=f"overlap-k{k}",
+                data=built_once(figures.overlap_table, analysis), along="x", layer=current_layer)
 
 
 def cosine_similarity() -> None:
     with controls("diagonal"):
         diagonal = st.toggle("Include the diagonal (as the reference code does)", value=True)
-    show_figure(built_once(figures.cosine_curve, analysis, include_diagonal=diagonal,
-                                    current_layer=current_layer), name="cosine-per-layer",
-                data=built_once(figures.cosine_table, analysis))
+    show_figure(built_once(figures.cosine_curve, analysis, include_diagonal=diagonal), name="cosine-per-layer",
+                data=built_once(figures.cosine_table, analysis), along="x", layer=current_layer)
 
 
 def every_statistic() -> None:
@@ -88,8 +88,8 @@ def every_statistic() -> None:
                               format_func=statistic_label, key="layers_statistic")
     write_url(statistic=column)
     statistic = owner(column)
-    show_figure(built_once(figures.statistic_figure, analysis, column=column, current_layer=current_layer),
-                name=f"{column}-per-layer", data=built_once(figures.statistic_table, analysis, column=column))
+    show_figure(built_once(figures.statistic_figure, analysis, column=column), name=f"{column}-per-layer",
+                data=built_once(figures.statistic_table, analysis, column=column), along="x", layer=current_layer)
     if statistic.description and not presenting():
         st.caption(statistic.description)
 
@@ -133,8 +133,8 @@ def structured_vs_shuffled() -> None:
     st.markdown(f"**{sweep_sentence(summary, estimator=estimator)}**")
     chart, text = st.columns([3, 2])
     with chart:
-        show_figure(figures.shuffle_overlay(analyses, estimator=estimator, current_layer=current_layer),
-                    name="structured-vs-shuffled", data=figures.sweep_table(analyses, estimator=estimator))
+        show_figure(figures.shuffle_overlay(analyses, estimator=estimator), name="structured-vs-shuffled",
+                    data=figures.sweep_table(analyses, estimator=estimator), along="x", layer=current_layer)
     with text:
         st.markdown("**The analysed text** (┃ marks where two shuffled blocks meet)")
         labels = [f"S={a.shuffle_index}" + (f", seed {a.seed}" if a.shuffle_index else " (as written)") for a in analyses]

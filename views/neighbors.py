@@ -9,7 +9,8 @@ from ui.figures import neighbors as figures
 from ui.page import open_view
 from ui.present import controls
 from ui.run import current_outcome
-from ui.show import show_figure
+from ui.layer_mark import mark_current_layer
+from ui.show import chart_key, show_figure
 from ui.state import layer_slider
 
 request, outcome = open_view(
@@ -29,14 +30,16 @@ n_layers = int(analysis.layers.size)
 
 @st.fragment
 def by_layer() -> None:
-    """The histogram at the chosen layer and the curve across layers with that layer marked."""
+    """The histogram at the chosen layer, and that layer marked on the curve across layers (drawn
+    once, below: a slider step does not send it again)."""
     with controls("layer"):
         layer = layer_slider(n_layers=n_layers, default=n_layers, key="neighbors_layer")
     settings = f"layer {layer}"
     show_figure(figures.angle_histogram(analyses, layer=layer), name="nn-angles", settings=settings,
                 data=figures.histogram_table(analyses, layer=layer))
-    show_figure(figures.mean_angle_curve(analyses, layer=layer), name="mean-nn-angle-per-layer",
-                data=figures.mean_angle_table(analyses))
+    mark_current_layer(chart_key=chart_key(ACROSS_LAYERS), layer=layer, along="x")
 
 
+ACROSS_LAYERS = "mean-nn-angle-per-layer"
 by_layer()
+show_figure(figures.mean_angle_curve(analyses), name=ACROSS_LAYERS, data=figures.mean_angle_table(analyses), along="x")

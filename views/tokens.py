@@ -10,7 +10,8 @@ from ui.hidden import hidden_states
 from ui.page import open_view
 from ui.resources import current_store_path, store_handle
 from ui.run import with_messages
-from ui.show import show_figure
+from ui.layer_mark import mark_current_layer
+from ui.show import chart_key, show_figure
 from ui.clickable import clickable_text
 from ui.figure_cache import built_once
 from ui.present import controls
@@ -72,10 +73,9 @@ def layer_views() -> None:
                      column_config={"swatch": st.column_config.ImageColumn("colour", width=50), "colour": None,
                                     "harmonic mean local ID": st.column_config.NumberColumn(format="%.2f")})
 
+    # The heatmap across layers (drawn once, below the fragment) has the slider's layer marked over it.
+    mark_current_layer(chart_key=chart_key(HEATMAP), layer=layer, along="y")
     nearest_neighbours(layer)
-    # The heatmap across layers marks the slider's layer, so it is redrawn with it (built once per layer).
-    show_figure(built_once(figures.local_id_heatmap, analysis, current_layer=layer), name="local-id-heatmap",
-                data=built_once(figures.heatmap_table, analysis))
 
 
 def nearest_neighbours(layer: int) -> None:
@@ -91,4 +91,7 @@ def nearest_neighbours(layer: int) -> None:
     st.caption("LLE weights reconstruct the token from these neighbours (they sum to 1; Roweis & Saul 2000).")
 
 
+HEATMAP = "local-id-heatmap"
 layer_views()
+show_figure(built_once(figures.local_id_heatmap, analysis), name=HEATMAP, data=built_once(figures.heatmap_table, analysis),
+            along="y")

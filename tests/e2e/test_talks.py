@@ -230,10 +230,7 @@ def test_neighbors_marks_the_current_layer_and_exports_named_data_and_a_page_zip
     if "/neighbours" not in page.url:
         nav(page, "Neighbours")
     layer = int(query(page.url)["layer"])
-    lines = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
-        title: String(gd._fullLayout.title.text || ''), shapes: (gd.layout.shapes || []).map(s => s.x0)}))""")
-    across = next(item for item in lines if "across layers" in item["title"])
-    assert layer in across["shapes"]
+    assert_marked(layer_mark(page, "across layers"), layer)
 
     with page.expect_download() as csv:
         page.get_by_role("button", name="Data (CSV)").first.click()
@@ -268,6 +265,51 @@ FIGURE = """(words) => {
 }"""
 
 
+MARK = """(words) => {
+    const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+        g => String(g._fullLayout.title.text || '').includes(words));
+    const mark = gd && gd.querySelector('.tg-layer-mark');
+    if (!mark) return null;
+    const box = mark.getBoundingClientRect(), plot = gd.querySelector('.nsewdrag').getBoundingClientRect();
+    const centres = (selector, x) => [...gd.querySelectorAll(selector)].map(t => {
+        const r = t.getBoundingClientRect(); return [t.textContent, x ? r.left + r.width / 2 : r.top + r.height / 2]; });
+    return {layer: Number(mark.dataset.layer), text: mark.textContent, along: box.width > 2 ? 'y' : 'x',
+            top: box.top, bottom: box.bottom, left: box.left, right: box.right, plot: {left: plot.left, right: plot.right,
+            top: plot.top, bottom: plot.bottom}, x: centres('.xtick text', true), y: centres('.ytick text', false)};
+}"""
+
+
+def layer_mark(page, words: str, layer: int | None = None, timeout: float = APP_TIMEOUT) -> dict:
+    """The current-layer mark laid over the chart whose title has ``words`` (ui.layer_mark), once
+    it shows ``layer`` (any layer if None)."""
+    page.wait_for_function(f"() => {{ const m = ({MARK})({words!r}); return m !== null && "
+                           f"({layer is None and 'true' or f'm.layer === {layer}'}); }}", timeout=timeout)
+    return page.evaluate(MARK, words)
+
+
+def pixel_of(ticks: list, value: float) -> float:
+    """Where ``value`` is on an axis, from two of its numbered tick labels (not from the code
+    that placed the mark)."""
+    numbered = [(float(text), at) for text, at in ticks if text.strip().lstrip("−-").isdigit()]
+    (v0, p0), (v1, p1) = numbered[0], numbered[-1]
+    return p0 + (value - v0) * (p1 - p0) / (v1 - v0)
+
+
+def assert_marked(mark: dict, layer: int) -> None:
+    """The mark names ``layer`` and sits where the chart's axis has it: a vertical line at x = layer
+    spanning the plot, or an outline of the row layer ± 0.5 across the plot (within 2 px)."""
+    assert mark["layer"] == layer and mark["text"] == f"current layer {layer}"
+    plot = mark["plot"]
+    if mark["along"] == "x":
+        assert abs(mark["left"] - pixel_of(mark["x"], layer)) <= 2
+        assert abs(mark["top"] - plot["top"]) <= 2 and abs(mark["bottom"] - plot["bottom"]) <= 2
+    else:
+        row = abs(pixel_of(mark["y"], layer + 0.5) - pixel_of(mark["y"], layer - 0.5))
+        assert abs((mark["top"] + mark["bottom"]) / 2 - pixel_of(mark["y"], layer)) <= 2
+        assert abs(mark["bottom"] - mark["top"] - row) <= 2
+        assert abs(mark["left"] - plot["left"]) <= 2 and abs(mark["right"] - plot["right"]) <= 2
+
+
 def figure_with(page, words: str, timeout: float = APP_TIMEOUT) -> dict:
     page.wait_for_function(f"() => ({FIGURE})({words!r}) !== null", timeout=timeout)
     return page.evaluate(FIGURE, words)
@@ -279,9 +321,8 @@ def test_tokens_marks_the_layer_on_its_heatmap_and_shows_cluster_swatches(sessio
     page = session
     nav(page, "Tokens")
     layer = int(query(page.url)["layer"])
-    heatmap = figure_with(page, "Local ID of each token")
-    assert {"y0": layer - 0.5, "y1": layer + 0.5} in [{k: s[k] for k in ("y0", "y1")} for s in heatmap["shapes"]]
-    assert f"current layer {layer}" in heatmap["annotations"]
+    assert_marked(layer_mark(page, "Local ID of each token"), layer)
+    heatmap = page.locator(".st-key-chart-local-id-heatmap .js-plotly-plot").element_handle()
     swatches = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].length""")
     assert swatches >= 1
     slider = page.get_by_role("slider").first
@@ -290,7 +331,10 @@ def test_tokens_marks_the_layer_on_its_heatmap_and_shows_cluster_swatches(sessio
     page.wait_for_function(f"() => new URLSearchParams(location.search).get('layer') === '{layer + 1}'")
     wait_for_app(page)
     shoot("tokens-next-layer")
-    assert f"current layer {layer + 1}" in figure_with(page, "Local ID of each token")["annotations"]
+    assert_marked(layer_mark(page, "Local ID of each token", layer + 1), layer + 1)
+    # The heatmap was not sent again: the same plotted element, only the mark moved.
+    assert page.evaluate("(gd) => gd.isConnected && gd.querySelector('.tg-layer-mark').dataset.layer", heatmap) \
+        == str(layer + 1)
     assert_no_exception(page)
 
 
@@ -311,7 +355,7 @@ def test_the_sweep_shows_shuffled_text_discrete_s_peaks_and_the_layer(session, s
     assert sum("┃" in t["hover"] and "seed" in t["hover"] for t in lines) == 1  # the shuffled line shows its text
     peaks = [a for a in overlay["annotations"] if re.fullmatch(r"S=\d+: [\d.]+ @ \d+", a)]
     assert len(peaks) == 2
-    assert f"current layer {layer}" in overlay["annotations"] and layer in [s["x0"] for s in overlay["shapes"]]
+    assert_marked(layer_mark(page, "Structured vs shuffled prompt"), layer)
     shown = page.locator("textarea[disabled]").first.input_value()
     assert "┃" in shown
     assert_no_exception(page)

@@ -1,4 +1,4 @@
-"""Neighbours figures: mean labels that never overlap, the current layer marked across layers."""
+"""Neighbours figures: mean labels that never overlap; the curve across layers does not change with the layer."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def test_close_means_get_labels_on_opposite_sides_and_rows():
                                else shuffled.angles[1])) < 1e-9
 
 
-def test_the_curve_across_layers_marks_the_layer_on_screen():
-    figure = mean_angle_curve([_analysis(0, 60.0)], layer=3)
-    assert [shape.x0 for shape in figure.layout.shapes] == [3]
-    assert any("layer 3" in a.text for a in figure.layout.annotations)
+def test_the_curve_across_layers_is_the_same_at_every_layer():
+    """The layer on screen is laid over the curve (ui.layer_mark), so a slider step does not send
+    the figure again; the figure itself carries no mark."""
+    figure = mean_angle_curve([_analysis(0, 60.0)])
+    assert not figure.layout.shapes and not figure.layout.annotations

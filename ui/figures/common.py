@@ -57,3 +57,20 @@ def colour_bar_trace(*, scale: str, low: float, high: float, label: str, low_cut
                     cmin=low, cmax=high, color=[low], showscale=True,
                     colorbar=dict(title=label, thickness=14, len=0.8)),
     )
+
+
+def mark_layer(figure: go.Figure, *, layer: int, along: str = "x") -> go.Figure:
+    """A copy of ``figure`` with ``layer`` marked, as ``ui.layer_mark`` marks it on screen: a dotted
+    vertical line at x = layer (``along="x"``, a curve across layers) or an outline around the row
+    layer ± 0.5 (``along="y"``, the token × layer heatmap), labelled "current layer L"."""
+    marked = go.Figure(figure)
+    label = f"current layer {layer}"
+    if along == "y":
+        marked.add_shape(type="rect", xref="paper", yref="y", x0=0, x1=1, y0=layer - 0.5, y1=layer + 0.5,
+                         line=dict(color="black", width=2), fillcolor="rgba(0,0,0,0)")
+        marked.add_annotation(xref="paper", x=1.0, xanchor="right", y=layer + 0.5, yref="y", yanchor="bottom",
+                              showarrow=False, text=label, font=dict(size=12), bgcolor="rgba(255,255,255,0.85)")
+    else:
+        marked.add_vline(x=layer, line=dict(color="#888", dash="dot", width=1), annotation_text=label,
+                         annotation_position="top left", annotation_font=dict(size=12, color="#555"))
+    return marked

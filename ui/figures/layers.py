@@ -38,14 +38,6 @@ def id_table(analysis: Analysis) -> pd.DataFrame:
     return table
 
 
-def mark_layer(figure: go.Figure, layer: int | None) -> None:
-    """A vertical line at the layer the user is looking at (the Tokens/UMAP pages' layer)."""
-    if layer:
-        figure.add_vline(x=layer, line=dict(color="#888", dash="dot", width=1),
-                         annotation_text=f"current layer {layer}", annotation_position="top left",
-                         annotation_font=dict(size=12, color="#555"))
-
-
 def _mark_peak(figure: go.Figure, layers: np.ndarray, values: np.ndarray, *, colour: str, label: str,
                ay: int = -30) -> None:
     """A star at the series' highest value, annotated "label: value at layer l"."""
@@ -60,7 +52,7 @@ def _mark_peak(figure: go.Figure, layers: np.ndarray, values: np.ndarray, *, col
                           ax=0, ay=ay, font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.8)")
 
 
-def id_curves(analysis: Analysis, *, current_layer: int | None = None) -> go.Figure:
+def id_curves(analysis: Analysis) -> go.Figure:
     """Intrinsic dimension per layer: TwoNN (linear, MLE) and GRIDE r = 2, 4, 8 with ±1 s.e. bars;
     each estimator's peak marked with its value and layer."""
     figure = go.Figure()
@@ -76,18 +68,16 @@ def id_curves(analysis: Analysis, *, current_layer: int | None = None) -> go.Fig
         ))
         _mark_peak(figure, analysis.layers, values, colour=ESTIMATOR_COLOURS[name], label=label,
                    ay=-25 - 18 * offset)
-    mark_layer(figure, current_layer)
     figure.update_layout(title=_title(analysis, "Intrinsic dimension of the token cloud per layer",
                                       "★ = each estimator's peak"))
     return style(figure, x="layer (output of block l)", y="intrinsic dimension", height=560)
 
 
-def duplicates_bar(analysis: Analysis, *, current_layer: int | None = None) -> go.Figure:
+def duplicates_bar(analysis: Analysis) -> go.Figure:
     """Exact duplicate points removed before estimating ID, per layer."""
     figure = go.Figure(go.Bar(x=analysis.layers, y=analysis.n_duplicates, marker_color="#7f7f7f",
                               hovertemplate="layer %{x}: %{y} duplicates removed<extra></extra>"))
     figure.update_layout(title="Duplicates removed per layer")
-    mark_layer(figure, current_layer)
     return style(figure, x="layer", y="points removed", height=260, legend_below=False)
 
 
@@ -98,7 +88,7 @@ def overlap_table(analysis: Analysis) -> pd.DataFrame:
     return table
 
 
-def overlap_curve(analysis: Analysis, *, k: int, current_layer: int | None = None) -> go.Figure:
+def overlap_curve(analysis: Analysis, *, k: int) -> go.Figure:
     """χ_k(l, l+1) for consecutive layers, with the chance level k/(N − 1)."""
     n = analysis.kept.size
     figure = go.Figure(go.Scatter(
@@ -109,11 +99,10 @@ def overlap_curve(analysis: Analysis, *, k: int, current_layer: int | None = Non
     figure.add_hline(y=k / (n - 1), line=dict(color="#999", dash="dash"), annotation_text=f"chance k/(N−1) = {k / (n - 1):.3f}")
     figure.update_layout(title=_title(analysis, "Neighbourhood overlap between consecutive layers", f"k = {k}"),
                          yaxis_range=[0, 1.02])
-    mark_layer(figure, current_layer)
     return style(figure, x="layer l (compared with l + 1)", y=f"overlap χ_{k} (share of shared neighbours)")
 
 
-def cosine_curve(analysis: Analysis, *, include_diagonal: bool, current_layer: int | None = None) -> go.Figure:
+def cosine_curve(analysis: Analysis, *, include_diagonal: bool) -> go.Figure:
     """Mean cosine similarity of the raw token vectors at layers 0..L."""
     values = analysis.cosine if include_diagonal else analysis.cosine_offdiagonal
     which = "full N×N matrix, diagonal included" if include_diagonal else "off-diagonal pairs i ≠ j"
@@ -121,7 +110,6 @@ def cosine_curve(analysis: Analysis, *, include_diagonal: bool, current_layer: i
                                   line=dict(color="#8c564b", width=2),
                                   hovertemplate="layer %{x}<br>mean cosine %{y:.3f}<extra></extra>"))
     figure.update_layout(title=_title(analysis, "Mean cosine similarity per layer", which))
-    mark_layer(figure, current_layer)
     return style(figure, x="layer (0 = embeddings)", y="mean cosine similarity")
 
 
@@ -140,7 +128,7 @@ def statistic_table(analysis: Analysis, *, column: str) -> pd.DataFrame:
     return table
 
 
-def statistic_figure(analysis: Analysis, *, column: str, current_layer: int | None = None) -> go.Figure:
+def statistic_figure(analysis: Analysis, *, column: str) -> go.Figure:
     """Any registered per-layer column against depth, with ±1 s.e. bars when it has an error, its
     highest value marked (the layers it covers: 1..L, 0..L, or l → l + 1 for two layers)."""
     statistic, label = owner(column), statistic_label(column)
@@ -150,7 +138,6 @@ def statistic_figure(analysis: Analysis, *, column: str, current_layer: int | No
         error_y=dict(type="data", array=errors, visible=statistic.with_error, thickness=1, width=2),
         hovertemplate=f"{label}<br>layer %{{x}}<br>%{{y:.3f}}<extra></extra>"))
     _mark_peak(figure, layers, values, colour="#1f77b4", label=label)
-    mark_layer(figure, current_layer)
     x = {"pair": "layer l (compared with l + 1)", "points": "layer (0 = embeddings)"}.get(
         "points" if statistic.at_embeddings else statistic.needs, "layer (output of block l)")
     figure.update_layout(title=_title(analysis, f"{label} per layer", "±1 s.e." if statistic.with_error else ""))
@@ -203,7 +190,7 @@ def _hover_text(analysis: Analysis) -> str:
     return html.escape(text)
 
 
-def shuffle_overlay(analyses: list[Analysis], *, estimator: str, current_layer: int | None = None) -> go.Figure:
+def shuffle_overlay(analyses: list[Analysis], *, estimator: str) -> go.Figure:
     """ID per layer for each S: mean over seeds as a line, min–max over seeds as a band; one
     discrete colour and legend entry per S; each S's peak annotated with value and layer; the
     hover shows the start of each seed's shuffled text."""
@@ -230,7 +217,6 @@ def shuffle_overlay(analyses: list[Analysis], *, estimator: str, current_layer: 
             hovertemplate=f"S={s}<br>layer %{{x}}<br>ID %{{y:.2f}} (mean over seeds)<br>{texts}<extra></extra>",
         ))
         _mark_peak(figure, np.asarray(mean.index), mean.values, colour=colour, label=f"S={s}", ay=-25 - 20 * offset)
-    mark_layer(figure, current_layer)
     first = analyses[0]
     figure.update_layout(title=title("Structured vs shuffled prompt: ID per layer", model=first.model_name,
                                      prompt=first.prompt, n_tokens=first.n_tokens,

@@ -61,17 +61,14 @@ def histogram_table(analyses: list[Analysis], *, layer: int) -> pd.DataFrame:
                          for a in analyses for i, v in enumerate(a.angles[layer - 1])])
 
 
-def mean_angle_curve(analyses: list[Analysis], *, layer: int | None = None) -> go.Figure:
-    """Mean nearest-neighbour angle per layer for each condition; ``layer`` (the one on screen
-    above) is marked with a vertical line."""
+def mean_angle_curve(analyses: list[Analysis]) -> go.Figure:
+    """Mean nearest-neighbour angle per layer for each condition (the layer on screen is marked by
+    ``ui.layer_mark``)."""
     figure = go.Figure()
     for analysis in analyses:
         figure.add_trace(go.Scatter(x=analysis.layers, y=np.nanmean(analysis.angles, axis=1), mode="lines+markers",
                                     name=_label(analysis), line=dict(color=CONDITION_COLOURS[_condition(analysis)]),
                                     hovertemplate="layer %{x}<br>mean angle %{y:.1f}°<extra></extra>"))
-    if layer is not None:
-        figure.add_vline(x=layer, line=dict(color="#555", dash="dash", width=1.5), annotation_text=f"layer {layer}",
-                         annotation_position="top")
     first = analyses[0]
     figure.update_layout(title=title("Mean nearest-neighbour angle across layers", model=first.model_name,
                                      prompt=first.prompt, n_tokens=first.n_tokens))

@@ -99,9 +99,9 @@ def _members(tokens: list[str], rows: np.ndarray, *, show: int) -> str:
     return " · ".join(distinct[:show]) + (" …" if len(distinct) > show else "")
 
 
-def local_id_heatmap(analysis: Analysis, *, current_layer: int | None = None) -> go.Figure:
+def local_id_heatmap(analysis: Analysis) -> go.Figure:
     """Local ID of every token (columns, in prompt order) at every layer (rows); the layer the user
-    is looking at (``current_layer``) is outlined.
+    is looking at is outlined by ``ui.layer_mark`` (the figure itself does not change with it).
 
     Each column is named by its token ("#12 ' the'"), so hovering shows the token from one label per
     column rather than from a per-cell copy (a 512-token prompt: ~80 KB sent instead of ~460 KB);
@@ -121,13 +121,6 @@ def local_id_heatmap(analysis: Analysis, *, current_layer: int | None = None) ->
     figure.update_layout(title=title("Local ID of each token at each layer", model=analysis.model_name,
                                      prompt=analysis.prompt, n_tokens=analysis.n_tokens,
                                      settings=f"Levina–Bickel MLE, k = {analysis.local_k}"))
-    if current_layer:
-        # The row's outline, from the first to the last column (category axis: positions -0.5 .. n-0.5).
-        figure.add_shape(type="rect", xref="x", yref="y", x0=-0.5, x1=len(columns) - 0.5, y0=current_layer - 0.5,
-                         y1=current_layer + 0.5, line=dict(color="black", width=2), fillcolor="rgba(0,0,0,0)")
-        figure.add_annotation(xref="paper", x=1.0, xanchor="right", y=current_layer + 0.5, yref="y",
-                              yanchor="bottom", showarrow=False, text=f"current layer {current_layer}",
-                              font=dict(size=12), bgcolor="rgba(255,255,255,0.85)")
     return style(figure, x="token position in the prompt", y="layer", height=460, legend_below=False)
 
 
