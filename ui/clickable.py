@@ -2,7 +2,8 @@
 
 The HTML comes from the figure code (escaped there: token strings are never markup); this small
 script component inserts it, numbers its ``<span>`` elements in order (one per token), outlines
-the selected one, and reports a click as the token's index.
+the selected one (a class; the cursor and outline come from the component's CSS) and reports a
+click, caught by one listener on the text, as the token's index.
 """
 
 from __future__ import annotations
@@ -21,19 +22,35 @@ export default function(component) {
   if (!root) {
     root = document.createElement('div');
     root.className = 'painted-root';
+    // One listener for all tokens (a step of the layer slider repaints the text: nothing per span).
+    root.addEventListener('click', (event) => {
+      const span = event.target.closest('span');
+      const index = span ? root.__spans.indexOf(span) : -1;
+      if (index >= 0) root.__trigger('token', index);
+    });
     parentElement.appendChild(root);
   }
-  if (root.__html !== data.html) { root.innerHTML = data.html; root.__html = data.html; }
-  root.querySelectorAll('span').forEach((span, index) => {
-    span.style.cursor = 'pointer';
-    span.style.outline = index === data.selected ? '3px solid #111' : '';
-    span.style.outlineOffset = '1px';
-    span.onclick = () => setTriggerValue('token', index);
-  });
+  root.__trigger = setTriggerValue;
+  if (root.__html !== data.html) {
+    root.innerHTML = data.html;
+    root.__html = data.html;
+    root.__spans = [...root.querySelectorAll('span')];
+    root.__chosen = null;
+  }
+  const chosen = data.selected >= 0 ? root.__spans[data.selected] || null : null;
+  if (root.__chosen !== chosen) {
+    if (root.__chosen) root.__chosen.classList.remove('chosen');
+    if (chosen) chosen.classList.add('chosen');
+    root.__chosen = chosen;
+  }
 }
 """
+_CSS = """
+.painted-root span {cursor: pointer;}
+.painted-root span.chosen {outline: 3px solid #111; outline-offset: 1px;}
+"""
 
-_painted = components.component("token_geometry.painted_text", js=_JS)
+_painted = components.component("token_geometry.painted_text", js=_JS, css=_CSS)
 
 
 def clickable_text(html: str, *, positions: Sequence[int], key: str) -> None:

@@ -46,7 +46,7 @@ function draw(gd) {
     left = xa._offset + xa.l2p(spec.layer); width = 0; top = ya._offset; height = ya._length;
   }
   Object.assign(mark.style, {
-    position: 'absolute', pointerEvents: 'none', boxSizing: 'border-box', zIndex: 5,
+    position: 'absolute', pointerEvents: 'none', boxSizing: 'border-box', zIndex: 5, willChange: 'transform',
     left: left + 'px', top: top + 'px', width: width + 'px', height: height + 'px',
     border: spec.along === 'y' ? '2px solid black' : 'none',
     borderLeft: spec.along === 'y' ? '2px solid black' : '1px dotted #888',

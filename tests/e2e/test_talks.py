@@ -121,7 +121,7 @@ def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session,
     layer = query(page.url)["layer"]
     span = page.locator(".painted-root span").nth(4)
     for _ in range(40):  # the component's script makes the tokens clickable once it has run
-        if span.evaluate("e => e.style.cursor") == "pointer":
+        if span.evaluate("e => getComputedStyle(e).cursor") == "pointer":
             break
         page.wait_for_timeout(250)
     span.click()
@@ -130,6 +130,11 @@ def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session,
     shoot("token-clicked")
     token = query(page.url).get("token")
     assert token is not None
+    # The clicked token is outlined (and only it).
+    page.wait_for_function("() => document.querySelectorAll('.painted-root span.chosen').length === 1")
+    assert page.evaluate("""() => { const spans = [...document.querySelectorAll('.painted-root span')];
+        const chosen = document.querySelector('.painted-root span.chosen');
+        return [spans.indexOf(chosen), getComputedStyle(chosen).outlineWidth]; }""") == [4, "3px"]
     nav(page, "UMAP")
     page.wait_for_selector(PLOT, timeout=RUN_TIMEOUT)
     wait_for_app(page, timeout=RUN_TIMEOUT)
