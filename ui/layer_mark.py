@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-import streamlit as st
 import streamlit.components.v2 as components
+
+from ui.present import presenting
 
 Along = Literal["x", "y"]
 KEY_PREFIX = "layer-mark-"
@@ -54,7 +55,7 @@ function draw(gd) {
   const label = mark.firstChild;
   label.textContent = spec.label;
   Object.assign(label.style, {
-    position: 'absolute', whiteSpace: 'nowrap', fontSize: '12px', color: spec.along === 'y' ? '#111' : '#555',
+    position: 'absolute', whiteSpace: 'nowrap', fontSize: spec.size + 'px', color: spec.along === 'y' ? '#111' : '#555',
     fontFamily: 'Inter, Helvetica, Arial, sans-serif', background: 'rgba(255,255,255,0.85)', padding: '0 2px',
   });
   if (spec.along === 'y') { Object.assign(label.style, {right: '0px', bottom: '100%', left: '', top: ''}); }
@@ -94,4 +95,5 @@ _mark = components.component("token_geometry.layer_mark", js=_JS)
 def mark_current_layer(*, chart_key: str, layer: int, along: Along = "x") -> None:
     """Mark ``layer`` on the Plotly chart drawn with ``key=chart_key`` (this run or a later one)."""
     _mark(key=KEY_PREFIX + chart_key, data={"chart": chart_key, "layer": int(layer), "along": along,
-                                            "label": f"current layer {int(layer)}"})
+                                            "label": f"current layer {int(layer)}",
+                                            "size": 17 if presenting() else 12})  # presentation: as its tick labels

@@ -130,11 +130,12 @@ def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session,
     shoot("token-clicked")
     token = query(page.url).get("token")
     assert token is not None
-    # The clicked token is outlined (and only it).
-    page.wait_for_function("() => document.querySelectorAll('.painted-root span.chosen').length === 1")
-    assert page.evaluate("""() => { const spans = [...document.querySelectorAll('.painted-root span')];
-        const chosen = document.querySelector('.painted-root span.chosen');
-        return [spans.indexOf(chosen), getComputedStyle(chosen).outlineWidth]; }""") == [4, "3px"]
+    # The clicked token is outlined, and only it (the text is in the component's shadow root, which
+    # Playwright's locators enter and document.querySelector does not).
+    chosen = page.locator(".painted-root span.chosen")
+    chosen.wait_for()
+    assert chosen.count() == 1 and chosen.evaluate("e => getComputedStyle(e).outlineWidth") == "3px"
+    assert chosen.evaluate("e => [...e.closest('.painted-root').querySelectorAll('span')].indexOf(e)") == 4
     nav(page, "UMAP")
     page.wait_for_selector(PLOT, timeout=RUN_TIMEOUT)
     wait_for_app(page, timeout=RUN_TIMEOUT)
