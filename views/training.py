@@ -100,8 +100,10 @@ else:
             first, last = series.points[0], series.points[-1]
             with controls("axis"):
                 log_steps = st.checkbox("Log step axis", value=first.step == 0 and last.step >= 100,
-                                        help="Early steps are where the ID moves fastest; step 0 cannot be drawn on "
-                                             "a log axis and is left out of these figures (it stays in the table).")
+                                        help="Early steps are where the ID moves fastest. A log axis has no place for "
+                                             "step 0: the charts against the step leave it out (their titles say "
+                                             "so); it stays in the layer heatmap and in the data files below the "
+                                             "charts.")
             columns = st.columns(3)
             columns[0].metric(f"Embedding ID at step {last.step}", f"{last.embedding.id_twonn:.2f}",
                               f"{last.embedding.id_twonn - first.embedding.id_twonn:+.2f} since step {first.step}",

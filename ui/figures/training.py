@@ -25,10 +25,21 @@ def series_table(series: CheckpointSeries) -> pd.DataFrame:
     } for point in series.points])
 
 
+def _on_step_axis(table: pd.DataFrame, *, log_steps: bool) -> tuple[pd.DataFrame, str]:
+    """The rows a step axis can place, and what the title says about the others: a log axis has
+    no place for step 0 (Plotly would draw a segment from the chart's left edge to the next
+    point), so it is left out there, and only there."""
+    if not log_steps or not (table.step <= 0).any():
+        return table, ""
+    left_out = ", ".join(f"step {step}" for step in table.step[table.step <= 0])
+    return table[table.step > 0], f"{left_out} not drawn (log axis)"
+
+
 def embedding_id_by_step(series: CheckpointSeries, *, log_steps: bool = False) -> go.Figure:
     """Top: embedding-matrix ID (TwoNN linear fit and MLE, ± error) against the step; bottom:
-    redundancy. ``log_steps``: a log step axis (Plotly leaves step 0 out of it)."""
-    table = series_table(series)
+    redundancy. ``log_steps``: a log step axis, without step 0 (said in the title)."""
+    measured = series_table(series)
+    table, left_out = _on_step_axis(measured, log_steps=log_steps)
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.06)
     for column, error, name, colour in (("id_twonn", "error_twonn", "TwoNN, linear fit", "#1f77b4"),
                                          ("id_twonn_mle", "error_twonn_mle", "TwoNN, MLE", "#ff7f0e")):
@@ -39,9 +50,10 @@ def embedding_id_by_step(series: CheckpointSeries, *, log_steps: bool = False) -
     figure.add_trace(go.Scatter(
         x=table.step, y=100 * table.redundancy, mode="lines+markers", name="redundancy 1 − ID/D", line_color="#2ca02c",
         hovertemplate="step %{x}<br>redundancy %{y:.2f} %<extra></extra>"), row=2, col=1)
-    width = int(table.n_features.iloc[0]) if len(table) else 0
+    width = int(measured.n_features.iloc[0]) if len(measured) else 0
+    settings = " · ".join(filter(None, (f"{len(measured)} checkpoints", f"D = {width}", left_out)))
     figure.update_layout(title=title("Intrinsic dimension of the token-embedding matrix across training",
-                                     model=series.name, settings=f"{len(table)} checkpoints · D = {width}"))
+                                     model=series.name, settings=settings))
     figure.update_yaxes(title_text="intrinsic dimension", row=1, col=1)
     figure.update_yaxes(title_text="redundancy (%)", row=2, col=1)
     figure.update_xaxes(title_text="training step" + (" (log scale)" if log_steps else ""), row=2, col=1)
@@ -74,14 +86,18 @@ def layer_heatmap(series: CheckpointSeries) -> go.Figure:
 
 
 def peak_by_step(series: CheckpointSeries, *, log_steps: bool = False) -> go.Figure:
-    """The peak layer ID of the prompt against the step (the peak's layer in the hover and labels)."""
-    points = [point for point in series.points if point.layer_id is not None]
+    """The peak layer ID of the prompt against the step (the peak's layer in the hover and labels).
+    ``log_steps``: a log step axis, without step 0 (said in the title)."""
+    table = pd.DataFrame([{"step": p.step, "peak_id": p.peak_id, "peak_layer": p.peak_layer}
+                          for p in series.points if p.layer_id is not None], columns=["step", "peak_id", "peak_layer"])
+    table, left_out = _on_step_axis(table, log_steps=log_steps)
     figure = go.Figure(go.Scatter(
-        x=[p.step for p in points], y=[p.peak_id for p in points], mode="lines+markers+text",
-        text=[f"L{p.peak_layer}" for p in points], textposition="top center", name="peak layer ID",
+        x=list(table.step), y=list(table.peak_id), mode="lines+markers+text",
+        text=[f"L{layer}" for layer in table.peak_layer], textposition="top center", name="peak layer ID",
         hovertemplate="step %{x}<br>peak ID %{y:.2f} at %{text}<extra></extra>"))
+    settings = " · ".join(filter(None, ("label: the layer of the peak", left_out)))
     figure.update_layout(title=title("Peak of the layer ID profile across training", model=series.name,
-                                     prompt=series.prompt, settings="label: the layer of the peak"))
+                                     prompt=series.prompt, settings=settings))
     if log_steps:
         figure.update_xaxes(type="log")
     return style(figure, x="training step" + (" (log scale)" if log_steps else ""), y="peak intrinsic dimension",
