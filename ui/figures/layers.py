@@ -38,30 +38,63 @@ def id_table(analysis: Analysis) -> pd.DataFrame:
     return table
 
 
-def _mark_peak(figure: go.Figure, layers: np.ndarray, values: np.ndarray, *, colour: str, label: str,
-               ay: int = -30) -> None:
-    """A star at the series' highest value, labelled "label: value @ l" ``-ay`` pixels above it and
-    joined to it by a thin line (a pixel-sized shape: Plotly's annotation arrows measure their path
-    in the browser, ~4 ms each, a fifth of the Layers page's chart)."""
+LABEL_ROW = 0.08  # height of one row of peak labels, as a share of the data's span
+
+
+def _peak(layers: np.ndarray, values: np.ndarray, *, colour: str, label: str) -> tuple | None:
+    """(label, layer, value, colour) of the series' highest value; None if it has no finite value."""
     if not np.isfinite(values).any():
-        return
+        return None
     index = int(np.nanargmax(values))
-    layer, value = int(layers[index]), float(values[index])
-    figure.add_trace(go.Scatter(x=[layer], y=[value], mode="markers", showlegend=False,
-                                marker=dict(symbol="star", size=13, color=colour, line=dict(color="black", width=1)),
-                                hovertemplate=f"{label}: peak {value:.2f} at layer {layer}<extra></extra>"))
-    figure.add_shape(type="line", xref="x", yref="y", x0=layer, x1=layer, ysizemode="pixel", yanchor=value, y0=0,
-                     y1=-ay, line=dict(color=colour, width=1), layer="below")
-    figure.add_annotation(x=layer, y=value, text=f"{label}: {value:.2f} @ {layer}", showarrow=False, yshift=-ay,
-                          yanchor="bottom", font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.8)")
+    return label, int(layers[index]), float(values[index]), colour
+
+
+def _data_range(figure: go.Figure) -> tuple[float, float]:
+    """Lowest and highest y any trace draws, error bars included."""
+    low, high = np.inf, -np.inf
+    for trace in figure.data:
+        y = np.asarray([np.nan if v is None else v for v in (trace.y if trace.y is not None else [])], dtype=float)
+        errors = getattr(trace, "error_y", None)
+        spread = np.asarray(errors.array, dtype=float) if errors is not None and errors.visible and errors.array is not None \
+            else np.zeros_like(y)
+        if np.isfinite(y).any():
+            low, high = min(low, np.nanmin(y - np.nan_to_num(spread))), max(high, np.nanmax(y + np.nan_to_num(spread)))
+    return (float(low), float(high)) if np.isfinite(low) else (0.0, 1.0)
+
+
+def _mark_peaks(figure: go.Figure, peaks: list[tuple | None]) -> None:
+    """Star each series' peak and label it "label: value @ layer" in a row of its own above every
+    curve (lowest peak in the lowest row), joined to its star by a thin line of its colour: labels
+    never overlap each other nor hide a curve or a star, however close the peaks are. The y axis is
+    fixed to make room for the rows (one star trace for all peaks; the joins are shapes, not
+    annotation arrows, which Plotly measures in the browser at ~4 ms each)."""
+    peaks = sorted((peak for peak in peaks if peak is not None), key=lambda peak: peak[2])
+    if not peaks:
+        return
+    low, high = _data_range(figure)
+    step = LABEL_ROW * ((high - low) or 1.0)
+    first, last = min(min(t.x) for t in figure.data if t.x is not None), max(max(t.x) for t in figure.data if t.x is not None)
+    figure.add_trace(go.Scatter(
+        x=[layer for _, layer, _, _ in peaks], y=[value for _, _, value, _ in peaks], mode="markers", showlegend=False,
+        marker=dict(symbol="star", size=13, color=[colour for *_, colour in peaks], line=dict(color="black", width=1)),
+        customdata=[label for label, *_ in peaks],
+        hovertemplate="%{customdata}: peak %{y:.2f} at layer %{x}<extra></extra>"))
+    for row, (label, layer, value, colour) in enumerate(peaks):
+        at = high + (row + 1) * step
+        figure.add_shape(type="line", xref="x", yref="y", x0=layer, x1=layer, y0=value, y1=at,
+                         line=dict(color=colour, width=1), layer="below")
+        where = (layer - first) / ((last - first) or 1)
+        figure.add_annotation(x=layer, y=at, text=f"{label}: {value:.2f} @ {layer}", showarrow=False,
+                              xanchor="left" if where < 0.2 else "right" if where > 0.8 else "center",
+                              font=dict(size=12, color=colour), bgcolor="rgba(255,255,255,0.85)")
+    figure.update_yaxes(range=[low - 0.04 * ((high - low) or 1.0), high + (len(peaks) + 0.7) * step])
 
 
 def id_curves(analysis: Analysis) -> go.Figure:
     """Intrinsic dimension per layer: TwoNN (linear, MLE) and GRIDE r = 2, 4, 8 with ±1 s.e. bars;
     each estimator's peak marked with its value and layer."""
-    figure = go.Figure()
-    series = estimator_series(analysis)
-    for offset, (name, (values, errors)) in enumerate(series.items()):
+    figure, peaks = go.Figure(), []
+    for name, (values, errors) in estimator_series(analysis).items():
         label = estimator_label(name)
         figure.add_trace(go.Scatter(
             x=analysis.layers, y=values, name=label, mode="lines+markers",
@@ -70,8 +103,8 @@ def id_curves(analysis: Analysis) -> go.Figure:
             error_y=dict(type="data", array=errors, visible=True, thickness=1, width=2),
             hovertemplate=f"{label}<br>layer %{{x}}<br>ID %{{y:.2f}} ± %{{error_y.array:.2f}}<extra></extra>",
         ))
-        _mark_peak(figure, analysis.layers, values, colour=ESTIMATOR_COLOURS[name], label=label,
-                   ay=-25 - 18 * offset)
+        peaks.append(_peak(analysis.layers, values, colour=ESTIMATOR_COLOURS[name], label=label))
+    _mark_peaks(figure, peaks)
     figure.update_layout(title=_title(analysis, "Intrinsic dimension of the token cloud per layer",
                                       "★ = each estimator's peak"))
     return style(figure, x="layer (output of block l)", y="intrinsic dimension", height=560)
@@ -141,7 +174,7 @@ def statistic_figure(analysis: Analysis, *, column: str) -> go.Figure:
         x=layers, y=values, mode="lines+markers", name=label, line=dict(color="#1f77b4", width=2),
         error_y=dict(type="data", array=errors, visible=statistic.with_error, thickness=1, width=2),
         hovertemplate=f"{label}<br>layer %{{x}}<br>%{{y:.3f}}<extra></extra>"))
-    _mark_peak(figure, layers, values, colour="#1f77b4", label=label)
+    _mark_peaks(figure, [_peak(layers, values, colour="#1f77b4", label=label)])
     x = {"pair": "layer l (compared with l + 1)", "points": "layer (0 = embeddings)"}.get(
         "points" if statistic.at_embeddings else statistic.needs, "layer (output of block l)")
     figure.update_layout(title=_title(analysis, f"{label} per layer", "±1 s.e." if statistic.with_error else ""))
@@ -201,7 +234,8 @@ def shuffle_overlay(analyses: list[Analysis], *, estimator: str) -> go.Figure:
     table = sweep_table(analyses, estimator=estimator)
     label = estimator_label(estimator)
     figure = go.Figure()
-    for offset, s in enumerate(sorted(table.shuffle_index.unique())):
+    peaks = []
+    for s in sorted(table.shuffle_index.unique()):
         colour = shuffle_colour(s)
         rows = table[table.shuffle_index == s]
         group = rows.groupby("layer")["id"]
@@ -220,7 +254,8 @@ def shuffle_overlay(analyses: list[Analysis], *, estimator: str) -> go.Figure:
             legendgroup=f"S{s}",
             hovertemplate=f"S={s}<br>layer %{{x}}<br>ID %{{y:.2f}} (mean over seeds)<br>{texts}<extra></extra>",
         ))
-        _mark_peak(figure, np.asarray(mean.index), mean.values, colour=colour, label=f"S={s}", ay=-25 - 20 * offset)
+        peaks.append(_peak(np.asarray(mean.index), mean.values, colour=colour, label=f"S={s}"))
+    _mark_peaks(figure, peaks)
     first = analyses[0]
     figure.update_layout(title=title("Structured vs shuffled prompt: ID per layer", model=first.model_name,
                                      prompt=first.prompt, n_tokens=first.n_tokens,
