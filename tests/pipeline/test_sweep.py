@@ -1,6 +1,8 @@
 """Issue 11 finding 4 and issue 13 items 7–8: the sweep's defaults, its headline numbers and
 sentence (computed, never asserted), the shuffled text with block boundaries, the discrete S legend."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -90,3 +92,21 @@ def test_the_default_prompt_is_long_enough_to_measure_and_the_sweep_defaults_to_
     n = tokenize(smollm, default_prompt()).size
     assert 800 <= n <= 1024
     assert max_shuffle_index(n) == 5
+
+
+def test_peak_labels_sit_in_rows_of_their_own_above_every_curve_joined_to_their_stars(sweep):
+    """However close the peaks, each label has its own row above the highest point drawn (band and
+    error bars included), inside the fixed y range, and a line of its colour from its star to it."""
+    figure = figures.shuffle_overlay(sweep, estimator="gride_4")
+    drawn = [np.asarray(t.y, dtype=float) for t in figure.data if t.y is not None and t.marker.symbol != "star"]
+    top = max(np.nanmax(y) for y in drawn)
+    labels = [a for a in figure.layout.annotations if re.fullmatch(r"S=\d+: [\d.]+ @ \d+", a.text)]
+    rows = sorted(a.y for a in labels)
+    assert len(labels) == 3 and rows[0] > top and len(set(rows)) == 3
+    gap = min(b - a for a, b in zip(rows, rows[1:]))
+    assert gap > 0 and figure.layout.yaxis.range[1] > rows[-1] + gap / 2
+    stars = next(t for t in figure.data if t.marker.symbol == "star")
+    for label in labels:
+        joins = [s for s in figure.layout.shapes if s.x0 == label.x and s.y1 == label.y]
+        assert len(joins) == 1 and joins[0].line.color == label.font.color
+        assert any(x == label.x and y == joins[0].y0 for x, y in zip(stars.x, stars.y))
