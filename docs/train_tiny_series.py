@@ -5,7 +5,7 @@ State of the Union text) from random initialisation with the Hugging Face Traine
 ``checkpoint-<step>`` folders; the untrained model is saved as ``checkpoint-0`` in the same
 layout. Nothing is downloaded. Then measure the series:
 
-    .venv/bin/python docs/train_tiny_series.py /tmp/tiny-series            # ~20 min on 2 shared cores
+    .venv/bin/python docs/train_tiny_series.py /tmp/tiny-series            # 75 s measured on 2 quiet cores
     .venv/bin/python -m cli checkpoints /tmp/tiny-series --name tiny-sotu --prompt "…"
 
 This is a toy: a 1.3 M-parameter model trained on a few hundred thousand tokens, not a

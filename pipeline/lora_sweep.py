@@ -11,7 +11,7 @@ into blocks of ``block_tokens``: the first ``train_blocks`` passages' worth for 
 next ones for the ``heldout_blocks`` held-out blocks.
 
 Ranks (:func:`sweep_ranks`): powers of two up to ``max_rank`` and the ranks around the ID,
-ID/√2, ⌊ID⌋, ⌈ID⌉ and ID·√2 rounded (half an octave either side), each clipped to [1, D].
+ID/√2, ⌊ID⌋, ⌈ID⌉ and ID·√2 rounded (half an octave either side); ranks outside [1, D] are left out.
 Rank 0 is the model without an adapter (the baseline, measured on the same held-out blocks).
 
 Every finished rank is stored at once (kind ``lora_rank``, keyed by the whole setting plus the

@@ -28,7 +28,9 @@ def tied_model(tmp_path_factory):
 def test_default_ranks_are_powers_of_two_and_the_ranks_around_the_id():
     assert sweep_ranks(intrinsic_dimension=11.3, n_features=576) == [1, 2, 4, 8, 11, 12, 16, 32, 64, 128]
     assert sweep_ranks(intrinsic_dimension=None, n_features=576, max_rank=16) == [1, 2, 4, 8, 16]
-    assert sweep_ranks(intrinsic_dimension=30.0, n_features=32) == [1, 2, 4, 8, 16, 21, 30, 32]  # clipped to D
+    assert sweep_ranks(intrinsic_dimension=30.0, n_features=32) == [1, 2, 4, 8, 16, 21, 30, 32]  # 42 > D left out
+    # The README's SmolLM2 sweep (ID 8.89): 6, 9 and 13 added, 8 already a power of two.
+    assert sweep_ranks(intrinsic_dimension=8.89, n_features=576) == [1, 2, 4, 6, 8, 9, 13, 16, 32, 64, 128]
 
 
 def test_only_the_input_embedding_is_adapted_and_the_model_is_restored(tied_model):
