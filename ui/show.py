@@ -58,6 +58,8 @@ def show_figure(figure: go.Figure, *, name: str, data: pd.DataFrame | None = Non
                              legend_font=dict(size=18), margin=dict(t=110))
         figure.update_xaxes(tickfont_size=17, title_font_size=21)
         figure.update_yaxes(tickfont_size=17, title_font_size=21)
+        for label in figure.layout.annotations:  # peak and mean labels: readable from the back of a room
+            label.font.size = max(label.font.size or 0, 16)
     options = dict(width="stretch", config=config, key=chart_key(name, key))
     if on_select is not None:
         options.update(on_select=on_select, selection_mode="points")

@@ -32,6 +32,11 @@ def test_run_draws_every_estimator_with_the_computed_values(tiny_model_dir, isol
     assert values(linear["x"]).tolist() == expected.layers.tolist()
     assert all(trace["error_y"]["visible"] for trace in figure["data"] if trace.get("showlegend", True))
     assert any(metric.value == str(expected.n_tokens) for metric in app.metric)
+    # Presenting, the peak labels grow with the rest of the figure's text.
+    app.session_state["presentation_mode"] = True
+    app.run()
+    assert not app.exception
+    assert {a["font"]["size"] for a in _id_figure(app)["layout"]["annotations"]} == {16}
 
 
 def test_a_revisit_is_served_from_the_cache_without_the_model(tiny_model_dir, isolated_store):
