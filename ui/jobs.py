@@ -134,15 +134,19 @@ def take(job: Job, *, wait: float | None = None):
 
 
 def show_progress(job: Job) -> None:
-    """A status box for ``job`` that updates itself twice a second and reruns the page when done."""
+    """A status box for ``job`` that updates itself twice a second and reruns the page when done.
+
+    The box is filled through its handle, not in a ``with`` block: leaving ``with st.status(...)``
+    sets the box to "complete" (``StatusContainer.__exit__``), and the box would show a check mark
+    between two polls while the job still runs."""
 
     @st.fragment(run_every=POLL_SECONDS)
     def poll() -> None:
         if not job.running:
             st.rerun()
-        with st.status(f"{job.label}…", expanded=True, state="running"):
-            st.progress(job.fraction, text=job.status_line())
-            st.caption("This run continues if you switch pages or change the sidebar; come back to see it.")
+        box = st.status(f"{job.label}…", expanded=True, state="running")
+        box.progress(job.fraction, text=job.status_line())
+        box.caption("This run continues if you switch pages or change the sidebar; come back to see it.")
 
     poll()
 

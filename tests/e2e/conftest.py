@@ -73,24 +73,17 @@ def browser():
             browser.close()
 
 
-@pytest.fixture(scope="session")
-def app_url(browser, tmp_path_factory, artifacts_dir) -> str:
-    """`streamlit run app.py` on 127.0.0.1 with an empty cache file; its log goes to artifacts/e2e/."""
+@contextmanager
+def streamlit_server(script: str, *, log_path: Path, env: dict[str, str] | None = None):
+    """`streamlit run <script>` (a path from the repository root) on 127.0.0.1 and a free port; yields
+    its URL once it answers its health check, and stops it afterwards. Its log goes to ``log_path``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "TOKEN_GEOMETRY_CACHE": str(tmp_path_factory.mktemp("e2e-cache") / "results.duckdb"),
-        "PYTHONUNBUFFERED": "1",
-        # Every run shows its progress box, however fast the machine (users see none for runs under
-        # 0.3 s): the tests that watch a run in progress must not depend on the machine being slow.
-        "TOKEN_GEOMETRY_QUICK_WAIT": "0",
-    }
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     # No file watcher: people edit the tree while tests run, and the log below lives in the tree.
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+    command = [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
                "--server.port", str(port), "--server.headless", "true", "--server.fileWatcherType", "none",
                "--browser.gatherUsageStats", "false"]
-    log_path = artifacts_dir / "streamlit.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -105,6 +98,19 @@ def app_url(browser, tmp_path_factory, artifacts_dir) -> str:
             yield url
         finally:
             _stop(process)
+
+
+@pytest.fixture(scope="session")
+def app_url(browser, tmp_path_factory, artifacts_dir) -> str:
+    """`streamlit run app.py` on 127.0.0.1 with an empty cache file; its log goes to artifacts/e2e/."""
+    env = {
+        "TOKEN_GEOMETRY_CACHE": str(tmp_path_factory.mktemp("e2e-cache") / "results.duckdb"),
+        # Every run shows its progress box, however fast the machine (users see none for runs under
+        # 0.3 s): the tests that watch a run in progress must not depend on the machine being slow.
+        "TOKEN_GEOMETRY_QUICK_WAIT": "0",
+    }
+    with streamlit_server("app.py", log_path=artifacts_dir / "streamlit.log", env=env) as url:
+        yield url
 
 
 class Shots:

@@ -98,3 +98,24 @@ def test_the_gguf_tensor_loop_is_counted_for_the_calling_thread_only():
     assert seen[0] == (0, 40) and seen[-1] == (40, 40) and len(seen) == 21
     assert list(gguf_utils.tqdm(range(3), disable=True)) == [0, 1, 2]  # outside a conversion: plain tqdm
     assert seen[-1] == (40, 40)
+
+
+def _progress_page():
+    from ui.jobs import Job, show_progress
+
+    job = Job(job_id="running", label="Analysing the prompt")
+    job.report(0.25, "Layer 3 of 12")
+    show_progress(job)
+
+
+def test_the_progress_box_of_a_running_job_says_running_not_complete():
+    """Each poll draws the box anew; what it leaves on screen for the next half second must be the
+    running state (a ``with st.status(...)`` block turns itself "complete" when the block ends)."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_progress_page).run()
+    assert not app.exception
+    (box,) = app.status
+    assert box.state == "running" and box.label == "Analysing the prompt…"
+    (bar,) = app.get("progress")
+    assert bar.proto.value == 25 and bar.proto.text.startswith("Layer 3 of 12 · ")
