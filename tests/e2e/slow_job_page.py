@@ -1,7 +1,7 @@
 """A test-only Streamlit page: one background job of known length drawn by ``ui.jobs.show_progress``,
 exactly as the app's pages draw a model run, so a browser can watch the progress box for its whole run.
 
-Run by tests/e2e/test_progress_box.py as ``streamlit run tests/e2e/slow_job_page.py`` from the
+Run by tests/e2e/test_watch_progress_box.py as ``streamlit run tests/e2e/slow_job_page.py`` from the
 repository root; ``SLOW_JOB_SECONDS`` (environment) is the job's length.
 """
 
