@@ -67,11 +67,13 @@ def show_figure(figure: go.Figure, *, name: str, data: pd.DataFrame | None = Non
     if along is not None and layer is not None:
         mark_current_layer(chart_key=options["key"], layer=layer, along=along)
     if data is not None and not presenting():
-        left, right, _ = st.columns([2, 2, 5])
+        # Side by side at their own width: in a half-width column, fixed columns cut the labels ("Data (Parq…").
+        row = st.container(horizontal=True, gap="small")
         # The files are made when a button is clicked (Streamlit calls the function then), not on
         # every run of the page: a few to ~50 ms per figure, on every rerun and slider step.
-        left.download_button("Data (CSV)", lambda: data.to_csv(index=False).encode(), file_name=f"{stem}.csv",
-                             mime="text/csv", on_click="ignore", key=f"csv-{options['key']}")
-        right.download_button("Data (Parquet)", lambda: parquet_bytes(data), file_name=f"{stem}.parquet",
-                              mime="application/octet-stream", on_click="ignore", key=f"parquet-{options['key']}")
+        row.download_button("Data (CSV)", lambda: data.to_csv(index=False).encode(), file_name=f"{stem}.csv",
+                            mime="text/csv", on_click="ignore", key=f"csv-{options['key']}", width="content")
+        row.download_button("Data (Parquet)", lambda: parquet_bytes(data), file_name=f"{stem}.parquet",
+                            mime="application/octet-stream", on_click="ignore", key=f"parquet-{options['key']}",
+                            width="content")
     return state

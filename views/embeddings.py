@@ -86,7 +86,7 @@ if geometry is not None:
         f"{geometry.local_ids[high].max():.1f}. A colour marks low-ID tokens whose neighbourhoods (5 nearest tokens) "
         f"meet: {grouped} of the {count} fall into {n_groups} such groups; grey: no neighbourhood shared with "
         "another of them.")
-    widths = {"colour": st.column_config.TextColumn("colour", width=40),
+    widths = {"colour": st.column_config.TextColumn("colour", width=60),
               "token": st.column_config.TextColumn("token", width="medium"),
               "local ID": st.column_config.NumberColumn("local ID", width=60)}
     left, right = st.columns(2)
