@@ -26,18 +26,12 @@ KEY_PREFIX = "layer-mark-"
 _JS = """
 const MARK = 'tg-layer-mark';
 const HIDE = 'tg-layer-mark-style';
+const loops = {};  // the newest placement loop of each chart: an older one stops
 
-function draw(gd) {
+function place(gd) {
   const spec = gd.__layerMark, full = gd._fullLayout;
   const box = gd.querySelector('.svg-container');
   if (!spec || !full || !full.xaxis || !full.yaxis || !box) return;
-  let mark = box.querySelector(':scope > .' + MARK);
-  if (!mark) {
-    mark = document.createElement('div');
-    mark.className = MARK;
-    mark.appendChild(document.createElement('span'));
-    box.appendChild(mark);
-  }
   const xa = full.xaxis, ya = full.yaxis;
   let left, top, width, height;
   if (spec.along === 'y') {
@@ -46,21 +40,30 @@ function draw(gd) {
   } else {
     left = xa._offset + xa.l2p(spec.layer); width = 0; top = ya._offset; height = ya._length;
   }
-  Object.assign(mark.style, {
-    position: 'absolute', pointerEvents: 'none', boxSizing: 'border-box', zIndex: 5, willChange: 'transform',
-    left: left + 'px', top: top + 'px', width: width + 'px', height: height + 'px',
-    border: spec.along === 'y' ? '2px solid black' : 'none',
-    borderLeft: spec.along === 'y' ? '2px solid black' : '1px dotted #888',
-  });
+  let mark = box.querySelector(':scope > .' + MARK);
+  const key = [spec.along, spec.label, spec.size, left, top, width, height].join('|');
+  if (mark && mark.__key === key) return;  // in place already: no write, no new layout
+  if (!mark || mark.__along !== spec.along) {
+    if (mark) mark.remove();
+    mark = document.createElement('div');
+    mark.className = MARK;
+    mark.__along = spec.along;
+    const row = spec.along === 'y';
+    mark.style.cssText = 'position:absolute;pointer-events:none;box-sizing:border-box;z-index:5;' +
+      (row ? 'border:2px solid black;' : 'border-left:1px dotted #888;');
+    const label = document.createElement('span');
+    label.style.cssText = 'position:absolute;white-space:nowrap;font-family:Inter, Helvetica, Arial, sans-serif;' +
+      'background:rgba(255,255,255,0.85);padding:0 2px;' +
+      (row ? 'color:#111;right:0px;bottom:100%;' : 'color:#555;right:2px;top:0px;');
+    mark.appendChild(label);
+    box.appendChild(mark);
+  }
+  Object.assign(mark.style, {left: left + 'px', top: top + 'px', width: width + 'px', height: height + 'px'});
   const label = mark.firstChild;
-  label.textContent = spec.label;
-  Object.assign(label.style, {
-    position: 'absolute', whiteSpace: 'nowrap', fontSize: spec.size + 'px', color: spec.along === 'y' ? '#111' : '#555',
-    fontFamily: 'Inter, Helvetica, Arial, sans-serif', background: 'rgba(255,255,255,0.85)', padding: '0 2px',
-  });
-  if (spec.along === 'y') { Object.assign(label.style, {right: '0px', bottom: '100%', left: '', top: ''}); }
-  else { Object.assign(label.style, {right: '2px', top: '0px', left: '', bottom: ''}); }
+  if (label.textContent !== spec.label) label.textContent = spec.label;
+  label.style.fontSize = spec.size + 'px';
   mark.dataset.layer = String(spec.layer);
+  mark.__key = key;
 }
 
 export default function(component) {
@@ -72,18 +75,19 @@ export default function(component) {
     document.head.appendChild(style);
   }
   const selector = '.st-key-' + CSS.escape(data.chart) + ' .js-plotly-plot';
-  let frames = 0, found = 0;
+  const loop = loops[data.chart] = {};
+  let frames = 0, placed = null;
   const attempt = () => {
+    if (loops[data.chart] !== loop) return;
     const gd = document.querySelector(selector);
     if (gd && gd._fullLayout && gd.on) {
       gd.__layerMark = data;
-      if (!gd.__layerMarkBound) { gd.__layerMarkBound = true; gd.on('plotly_afterplot', () => draw(gd)); }
-      draw(gd);
-      found += 1;
+      if (!gd.__layerMarkBound) { gd.__layerMarkBound = true; gd.on('plotly_afterplot', () => place(gd)); }
+      if (gd !== placed) { place(gd); placed = gd; }
     }
     // The chart may be drawn (or drawn again, as a new element) just after this runs: keep
-    // looking for a few seconds, and a few frames more once it is marked.
-    if (found < 30 && ++frames < 600) requestAnimationFrame(attempt);
+    // looking (a query, no drawing) for a few seconds, and about two seconds once it is marked.
+    if (++frames < (placed ? 120 : 600)) requestAnimationFrame(attempt);
   };
   attempt();
 }
