@@ -115,7 +115,7 @@ def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session,
     page = session
     if "/tokens" not in page.url:
         nav(page, "Tokens")
-    slider = page.get_by_role("slider").first
+    slider = main_slider(page)
     slider.focus()
     for _ in range(3):
         slider.press("ArrowLeft")
@@ -319,6 +319,12 @@ def assert_marked(mark: dict, layer: int) -> None:
         assert abs(mark["left"] - plot["left"]) <= 2 and abs(mark["right"] - plot["right"]) <= 2
 
 
+def main_slider(page):
+    """The first slider of the page itself (the layer slider), never the sidebar's: once the prompt
+    loader's expander has been opened, its "Passage length" slider comes first in the document."""
+    return page.locator('[data-testid="stMain"]').get_by_role("slider").first
+
+
 def figure_with(page, words: str, timeout: float = APP_TIMEOUT) -> dict:
     page.wait_for_function(f"() => ({FIGURE})({words!r}) !== null", timeout=timeout)
     return page.evaluate(FIGURE, words)
@@ -334,7 +340,7 @@ def test_tokens_marks_the_layer_on_its_heatmap_and_shows_cluster_swatches(sessio
     heatmap = page.locator(".st-key-chart-local-id-heatmap .js-plotly-plot").element_handle()
     swatches = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].length""")
     assert swatches >= 1
-    slider = page.get_by_role("slider").first
+    slider = main_slider(page)
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function(f"() => new URLSearchParams(location.search).get('layer') === '{layer + 1}'")
@@ -480,7 +486,7 @@ def test_aligned_layers_keep_their_spread_and_the_path_has_fixed_axes(session, s
         g => /Path of token/.test(String(g._fullLayout.title.text)));
         return [gd.layout.xaxis.range, gd.layout.yaxis.range, gd.layout.xaxis.autorange]; }""")
     assert path[0] and path[1] and path[2] is not True
-    slider = page.get_by_role("slider").first
+    slider = main_slider(page)
 
     def press_until(key: str, reached: str) -> None:
         for _attempt in range(4):  # a press during a rerun can be lost: press again, as a person would
