@@ -230,8 +230,11 @@ def test_presentation_mode_fits_title_and_figure_and_moves_by_arrow_keys(session
         page.wait_for_function("() => !location.search.includes('present=1')", timeout=APP_TIMEOUT)
         wait_for_app(page)
         page.locator('[data-testid="stSidebar"]').wait_for(state="visible")
-    finally:
+    finally:  # leave presentation mode even after a failure, so the module's later tests start from a normal page
         page.set_viewport_size({"width": 1280, "height": 720})
+        if "present=1" in page.url:
+            page.goto(page.url.replace("&present=1", "").replace("?present=1&", "?").replace("?present=1", ""))
+            wait_for_app(page, timeout=RUN_TIMEOUT)
 
 
 def test_neighbors_marks_the_current_layer_and_exports_named_data_and_a_page_zip(session, shoot):
