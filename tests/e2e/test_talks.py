@@ -11,7 +11,7 @@ import io
 import json
 import re
 import zipfile
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -232,8 +232,9 @@ def test_presentation_mode_fits_title_and_figure_and_moves_by_arrow_keys(session
         page.locator('[data-testid="stSidebar"]').wait_for(state="visible")
     finally:  # leave presentation mode even after a failure, so the module's later tests start from a normal page
         page.set_viewport_size({"width": 1280, "height": 720})
-        if "present=1" in page.url:
-            page.goto(page.url.replace("&present=1", "").replace("?present=1&", "?").replace("?present=1", ""))
+        params = query(page.url)
+        if params.pop("present", None) is not None:
+            page.goto(urlsplit(page.url)._replace(query=urlencode(params)).geturl())
             wait_for_app(page, timeout=RUN_TIMEOUT)
 
 
