@@ -111,6 +111,25 @@ def test_a_run_survives_a_second_click_and_a_page_switch_and_says_what_it_does(s
     assert page.get_by_text("Computed in").count() + page.get_by_text("from the DuckDB cache").count() >= 1
 
 
+def test_quick_slider_presses_leave_the_link_on_the_slider_layer(session, shoot):
+    """Presses faster than a rerun interrupt the run that wrote the URL; the link must still end on
+    the layer the slider shows (it once stayed one press behind for over a minute)."""
+    page = session
+    if "/tokens" not in page.url:
+        nav(page, "Tokens")
+    slider = main_slider(page)
+    for key, pause in (("ArrowLeft", 0), ("ArrowRight", 60), ("ArrowLeft", 150), ("ArrowRight", 400)):
+        slider.focus()
+        for _ in range(3):
+            slider.press(key)
+            page.wait_for_timeout(pause)
+        wait_for_app(page)
+        shown = slider.get_attribute("aria-valuenow") or slider.get_attribute("aria-valuetext")
+        page.wait_for_function(f"() => new URLSearchParams(location.search).get('layer') === {shown!r}",
+                               timeout=10_000)
+    shoot("after-quick-presses")
+
+
 def test_the_layer_and_a_clicked_token_follow_to_umap_and_into_the_link(session, shoot, browser, app_url):
     page = session
     if "/tokens" not in page.url:
