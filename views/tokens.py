@@ -45,9 +45,9 @@ def layer_views() -> None:
     finite = values[np.isfinite(values)]
     low, high = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
     label = f"local ID (k={analysis.local_k}, layer {layer})" if paint == "local ID" else "loss (nats)"
-    clickable_text(figures.painted_text(every_token, values, label=label, low=float(low), high=float(high)),
+    painted = figures.painted_text(every_token, values, label=label, low=float(low), high=float(high))
+    clickable_text(painted + figures.caption("Click a token to select it here, on the UMAP page and in the link."),
                    positions=range(len(every_token)), key="tokens_painted")
-    st.caption("Click a token to select it here, on the UMAP page and in the link.")
 
     st.subheader(f"Semantic clusters at layer {layer}")
     shares = {"the half with the lowest local ID": 0.5, "every token": 1.0}
@@ -63,15 +63,12 @@ def layer_views() -> None:
                                                      points=hidden_states(outcome, request), store=store))
     if clusters is not None:
         sizes = clusters["cluster_sizes"]
-        st.caption(f"Agglomerative clustering of {int(sizes.sum())} of {len(tokens)} tokens ({which}): the layer's "
+        caption = (f"Agglomerative clustering of {int(sizes.sum())} of {len(tokens)} tokens ({which}): the layer's "
                    "states centred on their mean, compared by direction (cosine), Ward linkage. Cluster 0 has the "
                    f"lowest harmonic-mean local ID; the largest holds {int(sizes.max())} tokens "
                    f"({100 * sizes.max() / len(tokens):.0f} % of the prompt). Colours match the table"
                    + ("; grey tokens are not clustered." if share < 1 else "."))
-        st.html(figures.cluster_text(tokens, clusters["labels"]))
-        st.dataframe(figures.cluster_table(tokens, clusters), hide_index=True,
-                     column_config={"swatch": st.column_config.ImageColumn("colour", width=50), "colour": None,
-                                    "harmonic mean local ID": st.column_config.NumberColumn(format="%.2f")})
+        st.html(figures.cluster_section(tokens, clusters, text=caption))
 
     # The heatmap across layers (drawn once, below the fragment) has the slider's layer marked over it.
     mark_current_layer(chart_key=chart_key(HEATMAP), layer=layer, along="y")

@@ -361,8 +361,9 @@ def test_tokens_marks_the_layer_on_its_heatmap_and_shows_cluster_swatches(sessio
     layer = int(query(page.url)["layer"])
     assert_marked(layer_mark(page, "Local ID of each token"), layer)
     heatmap = page.locator(".st-key-chart-local-id-heatmap .js-plotly-plot").element_handle()
-    swatches = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].length""")
-    assert swatches >= 1
+    swatches = page.evaluate("""() => [...document.querySelectorAll('table.clusters .swatch')].map(
+        e => getComputedStyle(e).backgroundColor)""")
+    assert len(swatches) >= 2 and len(set(swatches)) == len(swatches), swatches  # one colour per cluster
     slider = main_slider(page)
     slider.focus()
     slider.press("ArrowRight")

@@ -1,7 +1,10 @@
+import re
+
 import numpy as np
 
 from cache import open_store
 from pipeline import Request, analyse
+from ui.figures.tokens import UNCLUSTERED, cluster_colour
 from tests.views.apptest import PROMPT, figures, html_bodies, page, press_run, values
 
 
@@ -20,16 +23,18 @@ def test_tokens_page_paints_text_lists_clusters_and_neighbors(tiny_model_dir):
     assert any("local ID (k=10" in body for body in painted)
     painted_text = next(body for body in painted if "local ID (k=10" in body)
     assert painted_text.count("<span title=") == expected.n_tokens  # every token, in the cloud or not
+    section = next(body for body in painted if 'class="clusters"' in body)
+    rows = re.findall(r'<tr><td><span class="swatch" style="background:(#[0-9A-Fa-f]{6})"></span></td>'
+                      r"<td>([^<]*)</td><td[^>]*>([^<]*)</td><td[^>]*>(\d+)</td>", section)
+    colours, names, means, sizes = zip(*rows)
+    assert sum(map(int, sizes)) == expected.kept.size
+    assert names[-1] == "not clustered" and means[-1] == ""  # the high-local-ID half, in grey
+    assert int(sizes[-1]) == expected.kept.size - np.ceil(expected.kept.size / 2)
+    assert list(map(float, means[:-1])) == sorted(map(float, means[:-1]))
+    # Each swatch has its cluster's colour, the colour its tokens have in the text above the table.
+    assert list(colours) == [cluster_colour(int(name)) for name in names[:-1]] + [UNCLUSTERED]
+    assert all(f"color:{colour}" in section for colour in colours)
     tables = [frame.value for frame in app.dataframe]
-    clusters = next(t for t in tables if "harmonic mean local ID" in t.columns)
-    assert clusters["tokens"].sum() == expected.kept.size
-    assert clusters["cluster"].iloc[-1] == "not clustered"  # the high-local-ID half, in grey
-    assert clusters["tokens"].iloc[-1] == expected.kept.size - np.ceil(expected.kept.size / 2)
-    means = list(clusters["harmonic mean local ID"].iloc[:-1])
-    assert means == sorted(means)
-    assert clusters["colour"].str.fullmatch("#[0-9A-Fa-f]{6}").all()
-    for colour, image in zip(clusters["colour"], clusters["swatch"]):  # each swatch is a square of its colour
-        assert image.startswith("data:image/svg+xml") and f"fill%3D%27{colour.replace('#', '%23')}%27" in image
     neighbors = next(t for t in tables if "LLE weight" in t.columns)
     assert abs(neighbors["LLE weight"].sum() - 1.0) < 1e-4
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-from urllib.parse import quote
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -41,6 +39,11 @@ def painted_text(tokens: list[str], values: np.ndarray, *, label: str, low: floa
     return _legend(label, low, high) + '<div style="line-height:1.9;font-size:1.05rem">' + "".join(spans) + "</div>"
 
 
+def caption(text: str) -> str:
+    """A line of caption-styled text (as ``st.caption`` draws it), to go inside another element."""
+    return f'<div style="font-size:0.875rem;color:rgba(49,51,63,0.6);margin:2px 0 6px">{html.escape(text)}</div>'
+
+
 def _legend(label: str, low: float, high: float) -> str:
     stops = ", ".join(sample_colorscale(VALUE_SCALE, list(np.linspace(0, 1, 6))))
     return (f'<div style="display:flex;align-items:center;gap:8px;margin-bottom:6px;font-size:0.9rem">'
@@ -69,29 +72,40 @@ def cluster_text(tokens: list[str], labels: np.ndarray) -> str:
     return '<div style="line-height:1.9;font-size:1.05rem">' + "".join(spans) + "</div>"
 
 
-def swatch(colour: str) -> str:
-    """A small square of ``colour`` as an SVG data URL (for an image column of a table)."""
-    return "data:image/svg+xml;utf8," + quote(
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='36' height='14'><rect width='36' height='14' rx='2' "
-        f"fill='{colour}'/></svg>")
-
-
 def cluster_table(tokens: list[str], clusters: dict[str, np.ndarray], *, show: int = 12) -> pd.DataFrame:
-    """One row per cluster (and one for the tokens not clustered), with its colour (hex) and a
-    swatch of it (an SVG data URL, drawn by an image column instead of a styled table, which is
-    converted cell by cell on every slider step)."""
+    """One row per cluster (and one for the tokens not clustered): its colour (hex), harmonic-mean
+    local ID, size and first distinct members."""
     labels = clusters["labels"]
     rows = []
     for label, (local, size) in enumerate(zip(clusters["cluster_ids"], clusters["cluster_sizes"])):
-        rows.append({"swatch": swatch(cluster_colour(label)), "colour": cluster_colour(label), "cluster": str(label),
+        rows.append({"colour": cluster_colour(label), "cluster": str(label),
                      "harmonic mean local ID": round(float(local), 2), "tokens": int(size),
                      "members": _members(tokens, np.flatnonzero(labels == label), show=show)})
     left_out = np.flatnonzero(labels < 0)
     if left_out.size:
-        rows.append({"swatch": swatch(UNCLUSTERED), "colour": UNCLUSTERED, "cluster": "not clustered",
+        rows.append({"colour": UNCLUSTERED, "cluster": "not clustered",
                      "harmonic mean local ID": None, "tokens": int(left_out.size),
                      "members": _members(tokens, left_out, show=show)})
     return pd.DataFrame(rows)
+
+
+def cluster_section(tokens: list[str], clusters: dict[str, np.ndarray], *, text: str) -> str:
+    """HTML of the cluster view in one element: the caption ``text``, the text coloured by cluster and the
+    table of :func:`cluster_table` with a swatch of each colour (one element instead of four, a
+    data grid among them, keeps a layer step light in the browser)."""
+    rows = []
+    for row in cluster_table(tokens, clusters).itertuples(index=False):
+        local = row[2]
+        local = "" if local is None or not np.isfinite(local) else f"{local:.2f}"
+        rows.append(f'<tr><td><span class="swatch" style="background:{row.colour}"></span></td>'
+                    f"<td>{html.escape(row.cluster)}</td><td style='text-align:right'>{local}</td>"
+                    f"<td style='text-align:right'>{row.tokens}</td><td>{html.escape(row.members)}</td></tr>")
+    head = "".join(f"<th>{name}</th>" for name in ("colour", "cluster", "harmonic mean local ID", "tokens", "members"))
+    return ('<style>.clusters{border-collapse:collapse;font-size:0.9rem;margin-top:8px}'
+            ".clusters th,.clusters td{border-bottom:1px solid #e6e6e6;padding:3px 8px;text-align:left;vertical-align:top}"
+            ".clusters .swatch{display:inline-block;width:36px;height:14px;border-radius:2px}</style>"
+            + caption(text) + cluster_text(tokens, clusters["labels"])
+            + f'<table class="clusters"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
 def _members(tokens: list[str], rows: np.ndarray, *, show: int) -> str:
