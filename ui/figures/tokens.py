@@ -103,6 +103,7 @@ def cluster_section(tokens: list[str], clusters: dict[str, np.ndarray], *, text:
     head = "".join(f"<th>{name}</th>" for name in ("colour", "cluster", "harmonic mean local ID", "tokens", "members"))
     return ('<style>.clusters{border-collapse:collapse;font-size:0.9rem;margin-top:8px}'
             ".clusters th,.clusters td{border-bottom:1px solid #e6e6e6;padding:3px 8px;text-align:left;vertical-align:top}"
+            ".clusters td:nth-child(-n+4){white-space:nowrap}"
             ".clusters .swatch{display:inline-block;width:36px;height:14px;border-radius:2px}</style>"
             + caption(text) + cluster_text(tokens, clusters["labels"])
             + f'<table class="clusters"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
