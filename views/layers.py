@@ -54,8 +54,10 @@ def intrinsic_dimension() -> None:
         st.metric("Tokens", analysis.n_tokens)
         st.metric("Mean next-token loss", f"{analysis.mean_loss:.2f} nats")
         st.metric("Layers", int(analysis.layers.size))
-        with st.expander(f"The {analysis.n_tokens} tokens"):
-            st.dataframe(pd.DataFrame({"token": [repr(t) for t in analysis.tokens]}), height=240)
+        # Filled only once opened: a data grid in a closed expander still costs every page switch.
+        token_list = st.expander(f"The {analysis.n_tokens} tokens", key="layers_token_list", on_change="rerun")
+        if token_list.open:
+            token_list.dataframe(pd.DataFrame({"token": [repr(t) for t in analysis.tokens]}), height=240)
         if analysis.n_duplicates.sum() > 0:
             show_figure(built_once(figures.duplicates_bar, analysis), name="duplicates-per-layer", along="x",
                         layer=current_layer)

@@ -84,8 +84,8 @@ def nearest_neighbours(layer: int) -> None:
         return
     choice = token_select(positions=analysis.kept, key="tokens_selected", allow_none=False,
                           label_of=lambda i: f"#{analysis.kept[i]} {tokens[i]!r}")
-    st.dataframe(figures.neighbor_table(analysis, layer=layer, token=int(choice)), hide_index=True)
-    st.caption("LLE weights reconstruct the token from these neighbours (they sum to 1; Roweis & Saul 2000).")
+    st.html(figures.neighbor_section(analysis, layer=layer, token=int(choice), text=(
+        "LLE weights reconstruct the token from these neighbours (they sum to 1; Roweis & Saul 2000).")))
 
 
 HEATMAP = "local-id-heatmap"

@@ -111,6 +111,21 @@ def test_a_run_survives_a_second_click_and_a_page_switch_and_says_what_it_does(s
     assert page.get_by_text("Computed in").count() + page.get_by_text("from the DuckDB cache").count() >= 1
 
 
+def test_the_layers_token_list_is_filled_when_opened(session, shoot):
+    """The Layers page's list of tokens is sent only once its expander is opened (a data grid in a
+    closed expander cost every page switch); opened, it lists every token."""
+    page = session
+    nav(page, "Layers")
+    main = page.locator('[data-testid="stMain"]')
+    expander = main.locator('[data-testid="stExpander"]', has_text=re.compile(r"The \d+ tokens")).first
+    assert expander.locator('[data-testid="stDataFrame"]').count() == 0
+    expander.locator("summary").click()
+    expander.locator('[data-testid="stDataFrame"]').wait_for(timeout=APP_TIMEOUT)
+    wait_for_app(page)
+    shoot("token-list-open")
+    assert_no_exception(page)
+
+
 def test_quick_slider_presses_leave_the_link_on_the_slider_layer(session, shoot):
     """Presses faster than a rerun interrupt the run that wrote the URL; the link must still end on
     the layer the slider shows (it once stayed one press behind for over a minute)."""

@@ -72,6 +72,13 @@ def cluster_text(tokens: list[str], labels: np.ndarray) -> str:
     return '<div style="line-height:1.9;font-size:1.05rem">' + "".join(spans) + "</div>"
 
 
+# Small tables drawn as HTML (in the element of the text they belong to): a data grid costs the
+# browser far more on every layer step than ten rows of a plain table.
+TABLE_CSS = ("<style>.tg-table{border-collapse:collapse;font-size:0.9rem;margin-top:8px}"
+             ".tg-table th,.tg-table td{border-bottom:1px solid #e6e6e6;padding:3px 8px;text-align:left;"
+             "vertical-align:top}.tg-table td.num{text-align:right}</style>")
+
+
 def cluster_table(tokens: list[str], clusters: dict[str, np.ndarray], *, show: int = 12) -> pd.DataFrame:
     """One row per cluster (and one for the tokens not clustered): its colour (hex), harmonic-mean
     local ID, size and first distinct members."""
@@ -98,15 +105,13 @@ def cluster_section(tokens: list[str], clusters: dict[str, np.ndarray], *, text:
         local = row[2]
         local = "" if local is None or not np.isfinite(local) else f"{local:.2f}"
         rows.append(f'<tr><td><span class="swatch" style="background:{row.colour}"></span></td>'
-                    f"<td>{html.escape(row.cluster)}</td><td style='text-align:right'>{local}</td>"
-                    f"<td style='text-align:right'>{row.tokens}</td><td>{html.escape(row.members)}</td></tr>")
+                    f'<td>{html.escape(row.cluster)}</td><td class="num">{local}</td>'
+                    f'<td class="num">{row.tokens}</td><td>{html.escape(row.members)}</td></tr>')
     head = "".join(f"<th>{name}</th>" for name in ("colour", "cluster", "harmonic mean local ID", "tokens", "members"))
-    return ('<style>.clusters{border-collapse:collapse;font-size:0.9rem;margin-top:8px}'
-            ".clusters th,.clusters td{border-bottom:1px solid #e6e6e6;padding:3px 8px;text-align:left;vertical-align:top}"
-            ".clusters td:nth-child(-n+4){white-space:nowrap}"
+    return (TABLE_CSS + "<style>.clusters td:nth-child(-n+4){white-space:nowrap}"
             ".clusters .swatch{display:inline-block;width:36px;height:14px;border-radius:2px}</style>"
             + caption(text) + cluster_text(tokens, clusters["labels"])
-            + f'<table class="clusters"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+            + f'<table class="tg-table clusters"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
 def _members(tokens: list[str], rows: np.ndarray, *, show: int) -> str:
@@ -158,3 +163,13 @@ def neighbor_table(analysis: Analysis, *, layer: int, token: int) -> pd.DataFram
         "distance": analysis.neighbor_distances[row, token],
         "LLE weight": analysis.lle_weights[row, token],
     })
+
+
+def neighbor_section(analysis: Analysis, *, layer: int, token: int, text: str) -> str:
+    """HTML of :func:`neighbor_table` (distances and LLE weights to 4 decimals) and its caption
+    ``text``, in one element."""
+    frame = neighbor_table(analysis, layer=layer, token=token)
+    table = frame.to_html(index=False, border=0, classes="tg-table neighbors", escape=True,
+                          float_format=lambda value: f"{value:.4f}")
+    numbers = "<style>.neighbors td:not(:nth-child(3)){text-align:right}</style>"  # all but the token
+    return TABLE_CSS + numbers + table + caption(text)
