@@ -223,20 +223,31 @@ def sweep_outcomes(request: Request, *, shuffles: list[int], seeds: int, run: bo
 def show_provenance(outcome: Outcome) -> None:
     """Where the result came from, and every note about what was dropped or truncated (folded into
     an expander in presentation mode, where the figure must have the screen)."""
-    notes = [*outcome.analysis.notes, *([outcome.cache_notice] if outcome.cache_notice else [])]
+    hint = cloud_hint(outcome.analysis)
+    notes = [*outcome.analysis.notes, *([hint] if hint else []),
+             *([outcome.cache_notice] if outcome.cache_notice else [])]
     if presenting():
         if notes:
             with floating("notes", label=f"Notes ({len(notes)})", icon=":material/info:", side="right"):
                 st.caption(provenance(outcome))
-                for note in notes:
-                    st.warning(note)
+                st.warning("\n\n".join(notes))
         return
     if outcome.from_cache:
         st.success(provenance(outcome))
     else:
         st.caption(provenance(outcome))
-    for note in notes:
-        st.warning(note)
+    if notes:  # one box for all of them: each element costs the browser on every page switch
+        st.warning("\n\n".join(notes))
+
+
+def cloud_hint(analysis) -> str | None:
+    """How many tokens are in the cloud when special tokens or attention sinks were left out of it,
+    and how to put them back (None when none were, or when they were kept as asked)."""
+    if analysis.keep_outlier_tokens or not (analysis.special_positions.size or analysis.sink_positions.size):
+        return None
+    return (f"{analysis.kept.size} of {analysis.n_tokens} tokens are in the cloud (the hidden states left out are "
+            "outliers that would dominate the estimates); *Keep special tokens and attention sinks* in the sidebar's "
+            "Options puts them back.")
 
 
 def in_background(job_id: str, label: str, work: Callable[[Callable[[float, str], None]], object], *, start: bool,

@@ -29,27 +29,11 @@ current_layer = st.session_state.get(LAYER)
 current_layer = current_layer if isinstance(current_layer, int) and 1 <= current_layer <= analysis.layers.size else None
 
 
-def cloud_caption() -> None:
-    """Which tokens are in the cloud: special tokens and attention sinks left out (or kept)."""
-    special, sinks = int(analysis.special_positions.size), int(analysis.sink_positions.size)
-    if not special and not sinks:
-        return
-    what = " and ".join(part for part in (f"{special} special token{'s' if special != 1 else ''}" if special else "",
-                                          f"{sinks} attention sink{'s' if sinks != 1 else ''}" if sinks else "") if part)
-    if analysis.keep_outlier_tokens:
-        st.caption(f"The token cloud includes {what} (as asked in the sidebar).")
-    else:
-        st.caption(f"{analysis.kept.size} of {analysis.n_tokens} tokens are in the cloud: {what} left out "
-                   "(their hidden states are outliers that dominate the estimates; see the notes). "
-                   "*Keep special tokens and attention sinks* in the sidebar puts them back.")
-
-
 def intrinsic_dimension() -> None:
     chart, side = st.columns([3, 1])
     with chart:
         show_figure(built_once(figures.id_curves, analysis), name="id-per-layer",
                     data=built_once(figures.id_table, analysis), along="x", layer=current_layer)
-        cloud_caption()
     with side:
         st.metric("Tokens", analysis.n_tokens)
         st.metric("Mean next-token loss", f"{analysis.mean_loss:.2f} nats")

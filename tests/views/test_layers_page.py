@@ -99,3 +99,21 @@ def test_a_link_with_a_tab_setting_opens_that_tab(tiny_model_dir, isolated_store
     assert not app.exception
     assert app.slider(key="overlap_k_slider").value == 2
     assert "k = 2" in figures(app)[0]["layout"]["title"]["text"]
+
+
+def test_left_out_tokens_are_counted_in_the_one_notes_box_with_how_to_keep_them(tiny_model_dir):
+    """The note on left-out tokens, the count of tokens in the cloud and the way back are one
+    warning (one element on every page), not a note plus a caption under the chart."""
+    prompt = "<s>" + PROMPT  # the tiny tokenizer reads "<s>" as its BOS token: a special token, left out
+    app = press_run(page("layers", model_dir=tiny_model_dir, prompt=prompt).run())
+    assert not app.exception
+    expected = analyse(Request(model=str(tiny_model_dir), prompt=prompt), store=None).analysis
+    boxes = [w.value for w in app.warning if "token cloud" in w.value]
+    assert len(boxes) == 1
+    assert "Left out of the token cloud: 1 special token" in boxes[0]
+    assert f"{expected.kept.size} of {expected.n_tokens} tokens are in the cloud" in boxes[0]
+    assert expected.kept.size == expected.n_tokens - 1
+    app.session_state["keep_outlier_tokens"] = True
+    app = press_run(app.run())
+    kept = [w.value for w in app.warning if "token cloud" in w.value]
+    assert kept and "Kept in the token cloud (as asked)" in kept[0] and "tokens are in the cloud" not in kept[0]
