@@ -72,9 +72,9 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
             page = browser.new_page(viewport={"width": 1500, "height": 1250})
 
-            def shot(path: str, name: str, *steps: str, height=1250):
+            def shot(path: str, name: str, *steps: str, height=1250, whole=False):
                 """Open a view, do the steps ("tab:Name" opens a tab, "text:…" clicks a text, anything else
-                presses a button)."""
+                presses a button); ``whole``: make the window as tall as the page first."""
                 if name not in wanted:
                     return
                 page.set_viewport_size({"width": 1500, "height": height})
@@ -90,6 +90,13 @@ def main() -> None:
                         page.get_by_role("button", name=step, exact=step == "Run").first.click()
                     time.sleep(1)
                     _idle(page)
+                # The page scrolls inside Streamlit's main block, so a full-page screenshot would stop at
+                # the window: make the window as tall as the page (within reason), so no panel is cut.
+                needed = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+                if whole and needed > height:
+                    page.set_viewport_size({"width": 1500, "height": min(int(needed) + 20, 4000)})
+                    time.sleep(1)
+                    _idle(page)
                 page.screenshot(path=str(OUT / f"{name}.png"))
                 print("wrote", OUT / f"{name}.png", flush=True)
 
@@ -98,8 +105,8 @@ def main() -> None:
             shot("tokens", "tokens", height=1500)
             shot("neighbours", "neighbours", "Add the fully shuffled")
             shot("umap", "umap")
-            shot("compare", "compare", "Run the second", "Compare the embeddings", height=1500)
-            shot("embeddings", "embeddings", "Measure", height=1900)
+            shot("compare", "compare", "Run the second", "Compare the embeddings", height=1500, whole=True)
+            shot("embeddings", "embeddings", "Measure", height=1900, whole=True)
             shot("steering", "steering", "Fit the layer maps", "Steer", height=3300)
             shot("corpus", "corpus", "text:Run a prompt set", "Run 8 prompts here", height=2300)
             if "training" in wanted:

@@ -82,8 +82,14 @@ def test_overlay_has_one_discrete_legend_entry_per_s_and_annotated_peaks(sweep):
     assert peak in [a["text"] for a in figure["layout"]["annotations"]]
     hovers = [trace.get("hovertemplate", "") for trace in figure["data"]]
     assert any("seed 0: " in h and "┃" in h for h in hovers)  # the shuffled text in the hover
-    headline = figures.headline_figure(sweep, estimator="gride_4").to_plotly_json()
-    assert len(headline["data"]) == 2
+    headline = figures.headline_figure(sweep, estimator="gride_4")
+    points = [trace for trace in headline.data if "markers" in trace.mode]
+    labels = [trace for trace in headline.data if trace.mode == "text"]
+    assert len(points) == 2 and len(labels) == 2  # peak ID and loss, each with its labels
+    for point, label in zip(points, labels):  # each mean is written at the top of its min–max bar, not on it
+        tops = np.asarray(point.y, float) + np.asarray(point.error_y.array, float)
+        np.testing.assert_allclose(np.asarray(label.y, float), tops)
+        assert list(label.text) == [f"{value:.2f}" for value in point.y] and label.textposition == "top center"
 
 
 def test_the_default_prompt_is_long_enough_to_measure_and_the_sweep_defaults_to_the_full_shuffle():

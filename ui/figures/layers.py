@@ -274,14 +274,17 @@ def headline_figure(analyses: list[Analysis], *, estimator: str) -> go.Figure:
     for column, what in ((1, "peak"), (2, "loss")):
         mean, low, high = summary[f"{what}_mean"], summary[f"{what}_min"], summary[f"{what}_max"]
         figure.add_trace(go.Scatter(
-            x=summary.shuffle_index, y=mean, mode="lines+markers+text", showlegend=False,
-            text=[f"{value:.2f}" for value in mean], textposition="top center",
+            x=summary.shuffle_index, y=mean, mode="lines+markers", showlegend=False,
             line=dict(color="#555", width=1.5),
             marker=dict(size=12, color=[shuffle_colour(s) for s in summary.shuffle_index]),
             error_y=dict(type="data", symmetric=False, array=high - mean, arrayminus=mean - low, thickness=1.5),
             customdata=np.c_[low, high, summary.seeds],
             hovertemplate="S=%{x}<br>mean %{y:.2f} (range %{customdata[0]:.2f}–%{customdata[1]:.2f}, "
                           "%{customdata[2]} seeds)<extra></extra>"), row=1, col=column)
+        # Each mean written above the top of its bar (at the marker, the bar would cross the digits).
+        figure.add_trace(go.Scatter(x=summary.shuffle_index, y=high, mode="text", text=[f"{v:.2f}" for v in mean],
+                                    textposition="top center", showlegend=False, hoverinfo="skip"),
+                         row=1, col=column)
         figure.update_xaxes(title_text="shuffle index S", tickvals=summary.shuffle_index, row=1, col=column,
                             range=[summary.shuffle_index.min() - 0.6, summary.shuffle_index.max() + 0.6])
         span = float(high.max() - low.min()) or 1.0
