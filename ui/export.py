@@ -101,16 +101,17 @@ def start_page(name: str) -> None:
         st.session_state[PAGE_FIGURES] = {}
 
 
-def register(stem: str, figure: go.Figure, data: pd.DataFrame | None, *, along: str | None = None) -> None:
-    """Keep a figure drawn on the page for its zip; ``along`` ("x" or "y"): the axis of its layers,
-    where the zip marks the link's layer."""
+def register(stem: str, figure: go.Figure | None, data: pd.DataFrame | None, *, along: str | None = None) -> None:
+    """Keep a figure drawn on the page for its zip (or, with ``figure`` None, a table the page shows
+    as text: only its data goes in); ``along`` ("x" or "y"): the axis of its layers, where the zip
+    marks the link's layer."""
     st.session_state.setdefault(PAGE_FIGURES, {})[stem] = (figure, data, along)
 
 
 def marked_layer(figures: dict[str, tuple[go.Figure, pd.DataFrame | None, str | None]],
                  layer: int | None) -> dict[str, tuple[go.Figure, pd.DataFrame | None]]:
     """The registered figures as the zip holds them: ``layer`` marked on each chart across layers."""
-    return {stem: (mark_layer(figure, layer=layer, along=along) if along and layer else figure, data)
+    return {stem: (mark_layer(figure, layer=layer, along=along) if figure is not None and along and layer else figure, data)
             for stem, (figure, data, along) in figures.items()}
 
 
@@ -126,15 +127,17 @@ def versions() -> dict[str, str]:
 
 def bundle(figures: dict[str, tuple[go.Figure, pd.DataFrame | None]], *, page: str, permalink: str,
            provenance: Provenance | None) -> bytes:
-    """A zip: <stem>.png, <stem>.svg and <stem>.csv for each figure, and manifest.json."""
+    """A zip: <stem>.png, <stem>.svg and <stem>.csv for each figure (only the .csv for a table
+    registered without a figure), and manifest.json."""
     import plotly.io as pio
 
     names = list(figures)
+    drawn = [stem for stem in names if figures[stem][0] is not None]
     images: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="token-geometry-export-") as folder:
-        paths = [Path(folder) / f"{stem}.{kind}" for stem in names for kind in ("png", "svg")]
-        if names:  # one browser for every image (kaleido starts Chromium once per call)
-            pio.write_images(fig=[figures[stem][0] for stem in names for _ in (0, 1)], file=[str(p) for p in paths],
+        paths = [Path(folder) / f"{stem}.{kind}" for stem in drawn for kind in ("png", "svg")]
+        if drawn:  # one browser for every image (kaleido starts Chromium once per call)
+            pio.write_images(fig=[figures[stem][0] for stem in drawn for _ in (0, 1)], file=[str(p) for p in paths],
                              format=[p.suffix[1:] for p in paths], scale=[2 if p.suffix == ".png" else 1 for p in paths])
         for path in paths:
             images[path.name] = path.read_bytes()
@@ -143,7 +146,7 @@ def bundle(figures: dict[str, tuple[go.Figure, pd.DataFrame | None]], *, page: s
         "model": provenance.model if provenance else None,
         "prompt_sha256": text_hash(provenance.prompt) if provenance else None,
         "prompt": provenance.prompt if provenance else None,
-        "figures": [{"name": stem, "files": [f"{stem}.png", f"{stem}.svg"]
+        "figures": [{"name": stem, "files": ([f"{stem}.png", f"{stem}.svg"] if stem in drawn else [])
                      + ([f"{stem}.csv"] if figures[stem][1] is not None else [])} for stem in names],
         "versions": versions(),
     }

@@ -29,6 +29,12 @@ def set_provenance(provenance: Provenance | None) -> None:
     st.session_state[ON_SCREEN] = provenance
 
 
+def register_table(data: pd.DataFrame, *, name: str) -> None:
+    """Put a table the page shows as text (not as a figure) into "Export this page", with the
+    provenance columns every exported table carries."""
+    register(slug(name).lower(), None, stamped(data, st.session_state.get(ON_SCREEN)))
+
+
 def show_figure(figure: go.Figure, *, name: str, data: pd.DataFrame | None = None, key: str | None = None,
                 on_select=None, settings: str = "", provenance: Provenance | None = None,
                 along: Along | None = None, layer: int | None = None) -> object:

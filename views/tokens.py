@@ -11,7 +11,7 @@ from ui.page import open_view
 from ui.resources import current_store_path, store_handle
 from ui.run import with_messages
 from ui.layer_mark import mark_current_layer
-from ui.show import chart_key, show_figure
+from ui.show import chart_key, register_table, show_figure
 from ui.clickable import clickable_text
 from ui.figure_cache import built_once
 from ui.present import controls
@@ -69,6 +69,8 @@ def layer_views() -> None:
                    f"({100 * sizes.max() / len(tokens):.0f} % of the prompt). Colours match the table"
                    + ("; grey tokens are not clustered." if share < 1 else "."))
         st.html(figures.cluster_section(tokens, clusters, text=caption))
+        register_table(figures.cluster_table(tokens, clusters).assign(layer=layer, clustered=which),
+                       name="token-clusters")
 
     # The heatmap across layers (drawn once, below the fragment) has the slider's layer marked over it.
     mark_current_layer(chart_key=chart_key(HEATMAP), layer=layer, along="y")
@@ -84,6 +86,8 @@ def nearest_neighbours(layer: int) -> None:
         return
     choice = token_select(positions=analysis.kept, key="tokens_selected", allow_none=False,
                           label_of=lambda i: f"#{analysis.kept[i]} {tokens[i]!r}")
+    register_table(figures.neighbor_table(analysis, layer=layer, token=int(choice)).assign(
+        layer=layer, of_position=int(analysis.kept[int(choice)])), name="token-neighbours")
     st.html(figures.neighbor_section(analysis, layer=layer, token=int(choice), text=(
         "LLE weights reconstruct the token from these neighbours (they sum to 1; Roweis & Saul 2000).")))
 

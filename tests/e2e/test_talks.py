@@ -238,6 +238,11 @@ def test_the_layers_link_names_the_open_tab_and_only_its_settings(session, shoot
     assert params["tab"] == "sweep" and "k" not in params and {"shuffle", "seeds", "estimator"} <= set(params)
 
 
+# Position, height and colour of the band behind presentation mode's folded controls.
+BAND = """() => { const s = getComputedStyle(document.querySelector('[data-testid="stMain"]'), '::after');
+    return [s.position, s.height, s.backgroundColor]; }"""
+
+
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
 def test_presentation_mode_fits_title_and_figure_and_moves_by_arrow_keys(session, shoot, size):
     page = session
@@ -255,6 +260,10 @@ def test_presentation_mode_fits_title_and_figure_and_moves_by_arrow_keys(session
         title = page.locator("h1").first.bounding_box()
         first = chart_boxes(page)[0]
         assert title["y"] >= 0 and first["top"] > title["y"] and first["bottom"] <= height, (title, first, height)
+        # The folded controls sit on an opaque band: the next figure does not show between them.
+        position, band, colour = page.evaluate(BAND)
+        assert position == "fixed" and band == "64px" and colour not in ("rgba(0, 0, 0, 0)", "transparent")
+        assert first["bottom"] <= height - 64 + 1, (first, height)
         step(page, lambda: page.locator("body").press("ArrowRight"), "/umap")
         wait_for_app(page, timeout=RUN_TIMEOUT)
         assert query(page.url).get("present") == "1"
@@ -264,6 +273,7 @@ def test_presentation_mode_fits_title_and_figure_and_moves_by_arrow_keys(session
         page.wait_for_function("() => !location.search.includes('present=1')", timeout=APP_TIMEOUT)
         wait_for_app(page)
         page.locator('[data-testid="stSidebar"]').wait_for(state="visible")
+        assert page.evaluate(BAND)[0] != "fixed"  # no band outside presentation mode
     finally:  # leave presentation mode even after a failure, so the module's later tests start from a normal page
         page.set_viewport_size({"width": 1280, "height": 720})
         params = query(page.url)

@@ -42,3 +42,16 @@ def test_the_page_bundle_holds_png_svg_csv_and_a_manifest():
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["permalink"] == "http://127.0.0.1/?prompt=abc"
     assert manifest["prompt_sha256"] == text_hash("The river runs.") and "plotly" in manifest["versions"]
+
+
+def test_a_table_shown_as_text_goes_into_the_bundle_as_csv_only():
+    """The Tokens page's cluster and neighbour tables are HTML, not figures: the zip holds their
+    data (with the provenance columns) and the manifest names no image for them."""
+    table = stamped(pd.DataFrame({"cluster": ["0", "1"], "tokens": [3, 4]}), PROVENANCE)
+    archive = zipfile.ZipFile(io.BytesIO(bundle({"token-clusters": (None, table)}, page="Tokens",
+                                                permalink="http://127.0.0.1/tokens", provenance=PROVENANCE)))
+    assert set(archive.namelist()) == {"token-clusters.csv", "manifest.json"}
+    back = pd.read_csv(io.BytesIO(archive.read("token-clusters.csv")))
+    assert list(back.tokens) == [3, 4] and set(back.model) == {"SmolLM2-135M-Instruct"}
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["figures"] == [{"name": "token-clusters", "files": ["token-clusters.csv"]}]

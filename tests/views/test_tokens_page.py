@@ -51,6 +51,11 @@ def test_layer_slider_changes_the_painted_layer(tiny_model_dir, isolated_store):
     assert not app.exception
     app.slider(key="tokens_layer").set_value(2).run()
     assert any("layer 2)" in body for body in html_bodies(app))
+    # The page's export holds the two HTML tables' data, at the slider's layer, with provenance.
+    registered = app.session_state["_page_figures"]
+    for name in ("token-clusters", "token-neighbours"):
+        figure, data, _ = registered[name]
+        assert figure is None and set(data.layer) == {2} and "prompt_sha256" in data.columns
 
 
 def test_a_corpus_result_without_neighbor_lists_says_so_and_run_adds_them(tiny_model_dir, isolated_store):
