@@ -83,8 +83,8 @@ def test_overlay_has_one_discrete_legend_entry_per_s_and_annotated_peaks(sweep):
     hovers = [trace.get("hovertemplate", "") for trace in figure["data"]]
     assert any("seed 0: " in h and "┃" in h for h in hovers)  # the shuffled text in the hover
     headline = figures.headline_figure(sweep, estimator="gride_4")
-    points = [trace for trace in headline.data if "markers" in trace.mode]
-    labels = [trace for trace in headline.data if trace.mode == "text"]
+    points = [trace for trace in headline.data if trace.error_y.array is not None]
+    labels = [trace for trace in headline.data if trace.text is not None]
     assert len(points) == 2 and len(labels) == 2  # peak ID and loss, each with its labels
     for point, label in zip(points, labels):  # each mean is written at the top of its min–max bar, not on it
         tops = np.asarray(point.y, float) + np.asarray(point.error_y.array, float)

@@ -282,8 +282,11 @@ def headline_figure(analyses: list[Analysis], *, estimator: str) -> go.Figure:
             hovertemplate="S=%{x}<br>mean %{y:.2f} (range %{customdata[0]:.2f}–%{customdata[1]:.2f}, "
                           "%{customdata[2]} seeds)<extra></extra>"), row=1, col=column)
         # Each mean written above the top of its bar (at the marker, the bar would cross the digits).
-        figure.add_trace(go.Scatter(x=summary.shuffle_index, y=high, mode="text", text=[f"{v:.2f}" for v in mean],
-                                    textposition="top center", showlegend=False, hoverinfo="skip"),
+        # (An invisible marker as large as the visible one: Plotly then sets the text above the
+        # marker's edge, not on its centre, where a bar of zero length (one seed) would put it.)
+        figure.add_trace(go.Scatter(x=summary.shuffle_index, y=high, mode="markers+text",
+                                    text=[f"{v:.2f}" for v in mean], textposition="top center",
+                                    marker=dict(size=12, opacity=0), showlegend=False, hoverinfo="skip"),
                          row=1, col=column)
         figure.update_xaxes(title_text="shuffle index S", tickvals=summary.shuffle_index, row=1, col=column,
                             range=[summary.shuffle_index.min() - 0.6, summary.shuffle_index.max() + 0.6])
