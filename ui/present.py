@@ -102,6 +102,7 @@ _CSS = """
 [data-testid='stMainBlockContainer'] > div > [data-testid='stVerticalBlock'] {gap: 0.6rem;}
 h1 {font-size: 2.1rem !important; padding: 0.2rem 0 !important;}
 [data-testid='stMarkdownContainer'] p, label, [data-testid='stWidgetLabel'] p {font-size: 1.15rem;}
+.tg-caption {font-size: 1.05rem !important;}
 /* The strip of folded controls at the bottom: an opaque band, so the next figure's title does not
    show through between the buttons (the figure above is sized to end above it). */
 [data-testid='stMain']::after {content: ''; position: fixed; left: 0; right: 0; bottom: 0; height: FOOTER_PXpx;

@@ -475,6 +475,10 @@ def test_every_slide_fits_title_and_first_figure_at_720p(session, shoot):
             if slide[0].endswith("/tokens"):  # the slide's figure is the painted text (in a component's shadow root)
                 box = page.locator(".painted-root").first.bounding_box()
                 boxes = [{"top": box["y"], "bottom": box["y"] + box["height"]}]
+                # The cluster caption (inside an HTML element) takes presentation mode's larger type.
+                size = page.locator('[data-testid="stMain"] .tg-caption', has_text="Agglomerative").first.evaluate(
+                    "e => parseFloat(getComputedStyle(e).fontSize)")
+                assert size >= 16, size
             if boxes:
                 assert boxes[0]["top"] > title["y"] and boxes[0]["bottom"] <= 720 + 1, (slide, boxes[0])
             here = f"{slide[0]}|{slide[1] or ''}"

@@ -41,7 +41,8 @@ def painted_text(tokens: list[str], values: np.ndarray, *, label: str, low: floa
 
 def caption(text: str) -> str:
     """A line of caption-styled text (as ``st.caption`` draws it), to go inside another element."""
-    return f'<div style="font-size:0.875rem;color:rgba(49,51,63,0.6);margin:2px 0 6px">{html.escape(text)}</div>'
+    return (f'<div class="tg-caption" style="font-size:0.875rem;color:rgba(49,51,63,0.6);margin:2px 0 6px">'
+            f"{html.escape(text)}</div>")
 
 
 def _legend(label: str, low: float, high: float) -> str:
