@@ -108,8 +108,8 @@ def register(stem: str, figure: go.Figure | None, data: pd.DataFrame | None, *, 
     st.session_state.setdefault(PAGE_FIGURES, {})[stem] = (figure, data, along)
 
 
-def marked_layer(figures: dict[str, tuple[go.Figure, pd.DataFrame | None, str | None]],
-                 layer: int | None) -> dict[str, tuple[go.Figure, pd.DataFrame | None]]:
+def marked_layer(figures: dict[str, tuple[go.Figure | None, pd.DataFrame | None, str | None]],
+                 layer: int | None) -> dict[str, tuple[go.Figure | None, pd.DataFrame | None]]:
     """The registered figures as the zip holds them: ``layer`` marked on each chart across layers."""
     return {stem: (mark_layer(figure, layer=layer, along=along) if figure is not None and along and layer else figure, data)
             for stem, (figure, data, along) in figures.items()}
@@ -125,7 +125,7 @@ def versions() -> dict[str, str]:
     return found
 
 
-def bundle(figures: dict[str, tuple[go.Figure, pd.DataFrame | None]], *, page: str, permalink: str,
+def bundle(figures: dict[str, tuple[go.Figure | None, pd.DataFrame | None]], *, page: str, permalink: str,
            provenance: Provenance | None) -> bytes:
     """A zip: <stem>.png, <stem>.svg and <stem>.csv for each figure (only the .csv for a table
     registered without a figure), and manifest.json."""

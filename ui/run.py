@@ -15,7 +15,7 @@ import streamlit as st
 from cache import StoreError, spec_key
 from geometry.errors import GeometryError
 from lm import LMError
-from pipeline import Outcome, Request, analyse, build_spec, shuffle_sweep, sweep_requests
+from pipeline import Analysis, Outcome, Request, analyse, build_spec, shuffle_sweep, sweep_requests
 from pipeline.errors import PipelineError
 from pipeline.runner import cached
 from pipeline.spec import text_hash
@@ -240,14 +240,13 @@ def show_provenance(outcome: Outcome) -> None:
         st.warning("\n\n".join(notes))
 
 
-def cloud_hint(analysis) -> str | None:
+def cloud_hint(analysis: Analysis) -> str | None:
     """How many tokens are in the cloud when special tokens or attention sinks were left out of it,
     and how to put them back (None when none were, or when they were kept as asked)."""
     if analysis.keep_outlier_tokens or not (analysis.special_positions.size or analysis.sink_positions.size):
         return None
-    return (f"{analysis.kept.size} of {analysis.n_tokens} tokens are in the cloud (the hidden states left out are "
-            "outliers that would dominate the estimates); *Keep special tokens and attention sinks* in the sidebar's "
-            "Options puts them back.")
+    return (f"{analysis.kept.size} of {analysis.n_tokens} tokens are in the cloud; *Keep special tokens and attention "
+            "sinks* in the sidebar's Options puts the others back.")
 
 
 def in_background(job_id: str, label: str, work: Callable[[Callable[[float, str], None]], object], *, start: bool,

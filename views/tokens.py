@@ -68,9 +68,9 @@ def layer_views() -> None:
                    f"lowest harmonic-mean local ID; the largest holds {int(sizes.max())} tokens "
                    f"({100 * sizes.max() / len(tokens):.0f} % of the prompt). Colours match the table"
                    + ("; grey tokens are not clustered." if share < 1 else "."))
-        st.html(figures.cluster_section(tokens, clusters, text=caption))
-        register_table(figures.cluster_table(tokens, clusters).assign(layer=layer, clustered=which),
-                       name="token-clusters")
+        table = figures.cluster_table(tokens, clusters)
+        st.html(figures.cluster_section(tokens, labels=clusters["labels"], table=table, text=caption))
+        register_table(table.assign(layer=layer, clustered=which), name="token-clusters")
 
     # The heatmap across layers (drawn once, below the fragment) has the slider's layer marked over it.
     mark_current_layer(chart_key=chart_key(HEATMAP), layer=layer, along="y")
@@ -86,10 +86,10 @@ def nearest_neighbours(layer: int) -> None:
         return
     choice = token_select(positions=analysis.kept, key="tokens_selected", allow_none=False,
                           label_of=lambda i: f"#{analysis.kept[i]} {tokens[i]!r}")
-    register_table(figures.neighbor_table(analysis, layer=layer, token=int(choice)).assign(
-        layer=layer, of_position=int(analysis.kept[int(choice)])), name="token-neighbours")
-    st.html(figures.neighbor_section(analysis, layer=layer, token=int(choice), text=(
-        "LLE weights reconstruct the token from these neighbours (they sum to 1; Roweis & Saul 2000).")))
+    table = figures.neighbor_table(analysis, layer=layer, token=int(choice))
+    st.html(figures.neighbor_section(table, text="LLE weights reconstruct the token from these neighbours "
+                                                 "(they sum to 1; Roweis & Saul 2000)."))
+    register_table(table.assign(layer=layer, of_position=int(analysis.kept[int(choice)])), name="token-neighbours")
 
 
 HEATMAP = "local-id-heatmap"

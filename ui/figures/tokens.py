@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -97,21 +98,21 @@ def cluster_table(tokens: list[str], clusters: dict[str, np.ndarray], *, show: i
     return pd.DataFrame(rows)
 
 
-def cluster_section(tokens: list[str], clusters: dict[str, np.ndarray], *, text: str) -> str:
-    """HTML of the cluster view in one element: the caption ``text``, the text coloured by cluster and the
-    table of :func:`cluster_table` with a swatch of each colour (one element instead of four, a
-    data grid among them, keeps a layer step light in the browser)."""
+def cluster_section(tokens: list[str], *, labels: np.ndarray, table: pd.DataFrame, text: str) -> str:
+    """HTML of the cluster view in one element: the caption ``text``, the text coloured by cluster
+    ``labels`` and ``table`` (from :func:`cluster_table`) with a swatch of each colour (one element
+    instead of four, a data grid among them, keeps a layer step light in the browser)."""
     rows = []
-    for row in cluster_table(tokens, clusters).itertuples(index=False):
-        local = row[2]
+    for row in table.to_dict("records"):
+        local = row["harmonic mean local ID"]
         local = "" if local is None or not np.isfinite(local) else f"{local:.2f}"
-        rows.append(f'<tr><td><span class="swatch" style="background:{row.colour}"></span></td>'
-                    f'<td>{html.escape(row.cluster)}</td><td class="num">{local}</td>'
-                    f'<td class="num">{row.tokens}</td><td>{html.escape(row.members)}</td></tr>')
+        rows.append(f'<tr><td><span class="swatch" style="background:{row["colour"]}"></span></td>'
+                    f'<td>{html.escape(row["cluster"])}</td><td class="num">{local}</td>'
+                    f'<td class="num">{row["tokens"]}</td><td>{html.escape(row["members"])}</td></tr>')
     head = "".join(f"<th>{name}</th>" for name in ("colour", "cluster", "harmonic mean local ID", "tokens", "members"))
     return (TABLE_CSS + "<style>.clusters td:nth-child(-n+4){white-space:nowrap}"
             ".clusters .swatch{display:inline-block;width:36px;height:14px;border-radius:2px}</style>"
-            + caption(text) + cluster_text(tokens, clusters["labels"])
+            + caption(text) + cluster_text(tokens, labels)
             + f'<table class="tg-table clusters"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
@@ -166,11 +167,10 @@ def neighbor_table(analysis: Analysis, *, layer: int, token: int) -> pd.DataFram
     })
 
 
-def neighbor_section(analysis: Analysis, *, layer: int, token: int, text: str) -> str:
-    """HTML of :func:`neighbor_table` (distances and LLE weights to 4 decimals) and its caption
-    ``text``, in one element."""
-    frame = neighbor_table(analysis, layer=layer, token=token)
-    table = frame.to_html(index=False, border=0, classes="tg-table neighbors", escape=True,
-                          float_format=lambda value: f"{value:.4f}")
+def neighbor_section(table: pd.DataFrame, *, text: str) -> str:
+    """HTML of ``table`` (from :func:`neighbor_table`; distances and LLE weights to 4 decimals) and
+    its caption ``text``, in one element."""
+    html_table = table.to_html(index=False, border=0, classes="tg-table neighbors", escape=True,
+                               float_format=lambda value: f"{value:.4f}")
     numbers = "<style>.neighbors td:not(:nth-child(3)){text-align:right}</style>"  # all but the token
-    return TABLE_CSS + numbers + table + caption(text)
+    return TABLE_CSS + numbers + html_table + caption(text)
